@@ -1,0 +1,56 @@
+"""Forward diffusion to a noise level σ and the noise a ComfyUI sampler needs to start from a state.
+
+Two parametrisations cover ComfyUI's model types (``comfy/model_sampling.py``):
+
+* ``"vp"``: EPS, V-prediction (and EDM, X0). The sampler state at σ is x = x0 + σ·ε; its unit-variance
+  form (DDPM's x_t, with ᾱ = 1/(1+σ²)) is
+
+      z = (x0 + σ·ε) / √(1+σ²) = √ᾱ·x0 + √(1−ᾱ)·ε.
+
+  ComfyUI starts sampling from x = latent + s·n with s = √(1+σ²) at the top of the schedule
+  ("max denoise") and s = σ below it, so the noise that starts it from z is
+
+      n = (z·√(1+σ²) − latent) / s.
+
+* ``"flow"``: CONST (rectified flow: Wan, HunyuanVideo, LTXV, Flux, SD3). The state is already of unit
+  variance, z = (1−σ)·x0 + σ·ε, and ComfyUI starts from x = σ·n + (1−σ)·latent, so
+
+      n = (z − (1−σ)·latent) / σ.
+
+FreeInit mixes frequencies on z (Wu et al. 2023, Eq. 6: z_T = √ᾱ_T·z_0 + √(1−ᾱ_T)·ε).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+PARAMETRISATIONS = ("vp", "flow")
+
+
+def _check(parametrisation: str, sigma: float) -> None:
+    if parametrisation not in PARAMETRISATIONS:
+        raise ValueError(f"parametrisation must be one of {PARAMETRISATIONS}, got {parametrisation!r}")
+    if not (math.isfinite(sigma) and sigma > 0.0):
+        raise ValueError(f"sigma must be finite and > 0, got {sigma}")
+    if parametrisation == "flow" and sigma > 1.0:
+        raise ValueError(f"a flow model's sigma lies in (0, 1], got {sigma}")
+
+
+def forward_diffuse(x0: torch.Tensor, noise: torch.Tensor, sigma: float, parametrisation: str) -> torch.Tensor:
+    """The clean latent ``x0`` diffused to ``sigma`` with ``noise``, in unit-variance form z."""
+    _check(parametrisation, sigma)
+    if parametrisation == "vp":
+        return (x0 + sigma * noise) / math.sqrt(1.0 + sigma * sigma)
+    return (1.0 - sigma) * x0 + sigma * noise
+
+
+def noise_for_state(z: torch.Tensor, sigma: float, parametrisation: str, latent: torch.Tensor | float = 0.0,
+                    max_denoise: bool = True) -> torch.Tensor:
+    """The noise n for which ComfyUI's ``noise_scaling(σ, n, latent, max_denoise)`` is the state of ``z``."""
+    _check(parametrisation, sigma)
+    if parametrisation == "vp":
+        scale = math.sqrt(1.0 + sigma * sigma)
+        return (z * scale - latent) / (scale if max_denoise else sigma)
+    return (z - (1.0 - sigma) * latent) / sigma

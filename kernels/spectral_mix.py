@@ -1,0 +1,35 @@
+"""FreeInit's noise reinitialisation by spectral mixing (Wu et al. 2023, Sec. 3.3, Eq. 7-8).
+
+    z' = F⁻¹( F(z)·H + F(η)·(1 − H) )
+
+over the (time, height, width) axes of a latent, with H a low-pass filter, z the diffused latent and
+η fresh Gaussian noise: low frequencies come from z, high frequencies from η. ``rfftn`` is used, so the
+result is real by construction. The FFT runs in float32 whatever the input dtype (half-precision FFTs are
+unsupported or limited to powers of two); the result is cast back.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .layout import time_axis
+from .lowpass import LowPassFilter
+
+
+def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter) -> torch.Tensor:
+    """Low frequencies of ``low`` plus high frequencies of ``high``; both ``[T,C,H,W]`` or ``[B,C,T,H,W]``."""
+    if low.shape != high.shape:
+        raise ValueError(f"cannot mix frequencies of shapes {tuple(low.shape)} and {tuple(high.shape)}")
+    if low.device != high.device:
+        raise ValueError(f"cannot mix frequencies of tensors on {low.device} and {high.device}")
+    if low.numel() == 0:
+        raise ValueError(f"cannot mix frequencies of an empty latent of shape {tuple(low.shape)}")
+    t = time_axis(low)
+    frames, height, width = low.shape[t], low.shape[-2], low.shape[-1]
+    dims = (t, low.ndim - 2, low.ndim - 1)
+    gain = lowpass.response(frames, height, width, device=low.device, onesided=True)
+    gain = gain.view(frames, 1, height, -1) if t == 0 else gain
+    spectrum_low = torch.fft.rfftn(low.float(), dim=dims)
+    spectrum_high = torch.fft.rfftn(high.float(), dim=dims)
+    mixed = spectrum_high + (spectrum_low - spectrum_high) * gain
+    return torch.fft.irfftn(mixed, s=(frames, height, width), dim=dims).to(low.dtype)
