@@ -71,3 +71,9 @@ class LowPassFilter:
         if self.kind == "butterworth":
             return 1.0 / (1.0 + r2**self.order)
         return (r2 <= _BOUNDARY**2).float()
+
+    def centred_slices(self, frames: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Slices of H with DC in the middle, for display: spatial (f_h × f_w at f_t = 0) and temporal
+        (f_t × f_w at f_h = 0)."""
+        response = torch.fft.fftshift(self.response(frames, height, width))
+        return response[frames // 2], response[:, height // 2]

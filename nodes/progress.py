@@ -15,8 +15,12 @@ class Progress:
 
     def advance(self, units: int = 1, preview: tuple | None = None) -> None:
         """Count ``units`` done (after checking for an interrupt) and show an optional preview image."""
+        self.advance_to(self.done + units, preview)
+
+    def advance_to(self, done: int, preview: tuple | None = None) -> None:
+        """Set the units done so far (after checking for an interrupt), with an optional preview image."""
         check_interrupted()
-        self.done = min(self.total, self.done + units)
+        self.done = min(self.total, max(self.done, int(done)))
         self._bar.update_absolute(self.done, self.total, preview)
 
 

@@ -155,6 +155,18 @@ def test_freeinit_reuses_the_initial_noise_every_iteration():
     assert (sampler.calls[2][0] - wrong).abs().max() > 1e-2
 
 
+def test_freeinit_uses_each_iterations_sigma():
+    eps = torch.randn(4, 4, 8, 8, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    eta = torch.randn(4, 4, 8, 8, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    sampler = RecordingSampler()
+    results = freeinit(sampler, eps, [2, 4, 6], lambda i: eta, [9.0, 3.0, 5.0], "vp", ALL_PASS)
+    for i, sigma in ((1, 3.0), (2, 5.0)):
+        expected = forward_diffuse(results[i - 1], eps, sigma, "vp")
+        torch.testing.assert_close(sampler.calls[i][0], expected, atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="sigmas"):
+        freeinit(sampler, eps, [2, 4, 6], lambda i: eta, [9.0, 3.0], "vp", ALL_PASS)
+
+
 def test_freeinit_with_one_iteration_is_plain_sampling():
     eps = torch.randn(4, 4, 8, 8)
     sampler = RecordingSampler()
