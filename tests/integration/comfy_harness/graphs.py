@@ -49,6 +49,10 @@ class AnimateDiffGraph:
     vae: list
     frames: int
 
+    def ksampler_inputs(self) -> dict:
+        """A copy of the KSampler's inputs (links and widgets), to pass on to a replacement sampler."""
+        return copy.deepcopy(self.nodes[SAMPLER]["inputs"])
+
     def with_sampler(self, class_type: str, **inputs: object) -> dict:
         """A copy of the graph with the ``SAMPLER`` node replaced by ``class_type(**inputs)``."""
         nodes = copy.deepcopy(self.nodes)

@@ -84,15 +84,15 @@ def write_extra_paths(work_dir: Path, model_root: Path | None, pack_root: Path) 
 
 
 def server_command(python: str, port: int, work_dir: Path, extra_paths: Path) -> list[str]:
-    folders = {name: work_dir / name for name in ("input", "output", "temp", "user")}
+    folders = {name: work_dir / name for name in ("input", "output", "user")}
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     return [
         python, "main.py", "--cpu", "--listen", HOST, "--port", str(port), "--disable-auto-launch",
         "--extra-model-paths-config", str(extra_paths),
         "--input-directory", str(folders["input"]), "--output-directory", str(folders["output"]),
-        "--temp-directory", str(folders["temp"]), "--user-directory", str(folders["user"]),
-        "--database-url", "sqlite:///:memory:",
+        "--temp-directory", str(work_dir),  # ComfyUI uses (and empties) its "temp" subfolder
+        "--user-directory", str(folders["user"]), "--database-url", "sqlite:///:memory:",
     ]  # fmt: skip
 
 
