@@ -39,6 +39,12 @@ class ComfyServer:
     process: subprocess.Popen
     port: int
     log_path: Path
+    work_dir: Path
+
+    @property
+    def output_dir(self) -> Path:
+        """Where SaveImage, SaveLatent, VHS etc. write (``--output-directory``)."""
+        return self.work_dir / "output"
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -84,7 +90,7 @@ def write_extra_paths(work_dir: Path, model_root: Path | None, pack_root: Path) 
 
 
 def server_command(python: str, port: int, work_dir: Path, extra_paths: Path) -> list[str]:
-    folders = {name: work_dir / name for name in ("input", "output", "user")}
+    folders = {name: work_dir / name for name in ("input", "output", "user")}  # see ComfyServer.output_dir
     for folder in folders.values():
         folder.mkdir(parents=True, exist_ok=True)
     return [
@@ -153,7 +159,7 @@ def comfyui_server(
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )
-    server = ComfyServer(process, port, log_path)
+    server = ComfyServer(process, port, log_path, work_dir)
     try:
         wait_until_serving(server, startup_timeout_s)
         failures = server.pack_import_failures()
