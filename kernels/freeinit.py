@@ -60,18 +60,22 @@ def reinitialise(x0: torch.Tensor, initial_noise: torch.Tensor, fresh_noise: tor
 
 
 def freeinit(sample: Callable[[torch.Tensor, int, int], torch.Tensor], initial_noise: torch.Tensor,
-             step_counts: Sequence[int], fresh_noise: Callable[[int], torch.Tensor], sigma: float,
+             step_counts: Sequence[int], fresh_noise: Callable[[int], torch.Tensor], sigma: float | Sequence[float],
              parametrisation: str, lowpass: LowPassFilter) -> list[torch.Tensor]:
     """Run FreeInit; return every iteration's clean latent.
 
     ``sample(start, steps, i)`` samples iteration i: ``start`` is ε for i = 0 and the reinitialised noisy
-    latent z' (unit-variance form at ``sigma``) for i ≥ 1; it returns the clean latent in the model's
-    latent space. ``fresh_noise(i)`` is η_i.
+    latent z' (unit-variance form at the noise level σ_i) for i ≥ 1; it returns the clean latent in the
+    model's latent space. ``fresh_noise(i)`` is η_i. ``sigma`` is σ_i, one value for every iteration or one
+    per iteration (a partial-denoise schedule starts a little differently for each step count).
     """
+    sigmas = [float(sigma)] * len(step_counts) if isinstance(sigma, int | float) else list(sigma)
+    if len(sigmas) != len(step_counts):
+        raise ValueError(f"got {len(sigmas)} sigmas for {len(step_counts)} iterations")
     results: list[torch.Tensor] = []
     start = initial_noise
     for i, steps in enumerate(step_counts):
         if i > 0:
-            start = reinitialise(results[-1], initial_noise, fresh_noise(i), sigma, parametrisation, lowpass)
+            start = reinitialise(results[-1], initial_noise, fresh_noise(i), sigmas[i], parametrisation, lowpass)
         results.append(sample(start, steps, i))
     return results

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 
 FILTER_KINDS = ("gaussian", "butterworth", "ideal", "box")
+_BOUNDARY = 1.0 + 1e-6  # bins exactly on a cutoff (up to float32 rounding of 2k/N) are inside
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,19 @@ class LowPassFilter:
         f_w = 2.0 * (torch.fft.rfftfreq(width, device=device) if onesided
                      else torch.fft.fftfreq(width, device=device)).view(1, 1, -1)
         if self.kind == "box":
-            return ((f_t.abs() <= self.d_t) & (f_h.abs() <= self.d_s) & (f_w.abs() <= self.d_s)).float()
+            inside_t = f_t.abs() <= self.d_t * _BOUNDARY
+            inside_s = (f_h.abs() <= self.d_s * _BOUNDARY) & (f_w.abs() <= self.d_s * _BOUNDARY)
+            return (inside_t & inside_s).float()
         d2 = ((self.d_s / self.d_t) * f_t) ** 2 + f_h**2 + f_w**2
         r2 = d2 / self.d_s**2
         if self.kind == "gaussian":
             return torch.exp(-0.5 * r2)
         if self.kind == "butterworth":
             return 1.0 / (1.0 + r2**self.order)
-        return (r2 <= 1.0).float()
+        return (r2 <= _BOUNDARY**2).float()
+
+    def centred_slices(self, frames: int, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Slices of H with DC in the middle, for display: spatial (f_h × f_w at f_t = 0) and temporal
+        (f_t × f_w at f_h = 0)."""
+        response = torch.fft.fftshift(self.response(frames, height, width))
+        return response[frames // 2], response[:, height // 2]

@@ -20,7 +20,7 @@ NODE_DISPLAY_NAME_MAPPINGS: dict[str, str] = {}
 for _name in NODE_MODULES:
     try:
         _module = importlib.import_module(f".{_name}", __package__)
-    except Exception as error:  # noqa: BLE001 - any import failure must only disable these nodes
+    except Exception as error:  # any import failure only disables these nodes
         logging.error("[TemporalNoise] nodes of %s.py are disabled: %s: %s", _name, type(error).__name__, error)
         continue
     NODE_CLASS_MAPPINGS.update(_module.NODE_CLASS_MAPPINGS)

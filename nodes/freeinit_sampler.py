@@ -1,0 +1,135 @@
+"""FreeInit Sampler node: KSampler with FreeInit's noise reinitialisation loop (Wu et al. 2023)."""
+
+from __future__ import annotations
+
+import logging
+
+import torch
+
+from ..kernels import LowPassFilter, freeinit, iteration_seed, iteration_steps, noise_for_state, seeded_noise
+from .comfy_model import ade_conflicts, is_max_denoise, parametrisation, reinit_sigma, schedule, to_model_space
+from .frequency_filter import FILTER_TYPE
+from .progress import Progress
+from .validation import check_latent, check_noise
+
+
+def sampler_inputs() -> dict:
+    """KSampler's inputs in KSampler's order, so the node can replace it in a graph."""
+    import comfy.samplers
+
+    return {
+        "model": ("MODEL", {"tooltip": "The model to sample with (ADE-patched AnimateDiff models included)."}),
+        "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True,
+                         "tooltip": "Seed of the initial noise (as KSampler) and of every pass's fresh noise."}),
+        "steps": ("INT", {"default": 20, "min": 1, "max": 10000, "tooltip": "Sampling steps of each full pass."}),
+        "cfg": ("FLOAT", {"default": 8.0, "min": 0.0, "max": 100.0, "step": 0.1, "round": 0.01,
+                          "tooltip": "Classifier-free guidance scale."}),
+        "sampler_name": (comfy.samplers.KSampler.SAMPLERS, {"tooltip": "The sampling algorithm."}),
+        "scheduler": (comfy.samplers.KSampler.SCHEDULERS, {"tooltip": "How the noise levels are spaced."}),
+        "positive": ("CONDITIONING", {"tooltip": "Positive conditioning (ControlNet included)."}),
+        "negative": ("CONDITIONING", {"tooltip": "Negative conditioning."}),
+        "latent_image": ("LATENT", {"tooltip": "The latent to sample: [frames, C, H, W] or [B, C, T, H, W]."}),
+        "denoise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": (
+            "Fraction of the schedule to run; below 1 every pass starts from the partially noised input.")}),
+    }
+
+
+def warn_about_ade(model) -> None:
+    for reason in ade_conflicts(model):
+        logging.warning("[TemporalNoise] FreeInit Sampler: AnimateDiff-Evolved is active on this MODEL and %s. "
+                        "Use default ADE sample settings without iteration options with this node.", reason)
+
+
+class FreeInitSampler:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                **sampler_inputs(),
+                "iterations": ("INT", {"default": 5, "min": 1, "max": 20, "tooltip": (
+                    "Sampling passes in all (1 = plain KSampler). Paper: 5 (4 reinitialisations) with a "
+                    "gaussian filter, d_s = d_t = 0.25; the authors' demo: 3 with butterworth, n = 4. Gains "
+                    "level off after 2-3 reinitialisations.")}),
+                "coarse_to_fine": ("BOOLEAN", {"default": False, "tooltip": (
+                    "Fast sampling (paper Sec. 4.4): pass i of N runs ⌊steps·(i+1)/N⌋ steps, so only the last "
+                    "pass runs all of them (5 passes of 25 steps cost 75 steps instead of 125).")}),
+            },
+            "optional": {
+                "filter": (FILTER_TYPE, {"tooltip": (
+                    "Low-pass filter from a Frequency Filter node. Default: gaussian, d_s = d_t = 0.25.")}),
+                "initial_noise": ("NOISE", {"tooltip": (
+                    "Noise of the first pass (e.g. warped noise from Integral Noise Warp). Default: ComfyUI's "
+                    "noise from the seed, as KSampler makes it. Every reinitialisation re-noises with it.")}),
+            },
+        }
+
+    RETURN_TYPES = ("LATENT", "LATENT")
+    RETURN_NAMES = ("latent", "all_iterations")
+    OUTPUT_TOOLTIPS = (
+        "The result of the last pass.",
+        "Every pass's result side by side along the width (pass 1 on the left), to decode and compare.",
+    )
+    FUNCTION = "sample"
+    CATEGORY = "temporal_noise/freeinit"
+    DESCRIPTION = (
+        "KSampler with FreeInit (Wu et al. 2023): after each pass the result is diffused back to the start of "
+        "the schedule with the same initial noise; its low spatio-temporal frequencies are kept and the high "
+        "ones replaced by fresh noise, then it is sampled again. Improves temporal consistency of AnimateDiff "
+        "and video models. Works with ADE-patched models, ControlNet, EPS/V/flow models and 4-D or 5-D latents."
+    )
+
+    def sample(self, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise,
+               iterations, coarse_to_fine, filter=None, initial_noise=None):
+        import comfy.sample
+        import comfy.utils
+        import latent_preview
+
+        if iterations < 1:
+            raise ValueError(f"iterations must be at least 1, got {iterations}")
+        if not denoise > 0:
+            raise ValueError(f"denoise must be > 0 (with 0 there is nothing to sample), got {denoise}")
+        lowpass = filter if filter is not None else LowPassFilter()
+        warn_about_ade(model)
+
+        latent = check_latent(comfy.sample.fix_empty_latent_channels(model, latent_image["samples"]), "latent_image")
+        if initial_noise is None:
+            noise = comfy.sample.prepare_noise(latent, seed, latent_image.get("batch_index"))
+        else:
+            noise = initial_noise.generate_noise({**latent_image, "samples": latent})
+        noise = check_noise(noise, latent, "initial_noise")
+
+        kind = parametrisation(model)
+        step_counts = iteration_steps(steps, iterations, coarse_to_fine)
+        first_sigmas = [float(schedule(model, n, sampler_name, scheduler, denoise)[0]) for n in step_counts]
+        latent_in = to_model_space(model, latent)
+        progress = Progress(sum(step_counts))
+        previewer = latent_preview.get_previewer(model.load_device, model.model.latent_format)
+        results = []
+
+        def sample_pass(start: torch.Tensor, pass_steps: int, i: int) -> torch.Tensor:
+            sigma = first_sigmas[i]
+            if i > 0:
+                start = noise_for_state(start, sigma, kind, latent_in, is_max_denoise(model, sigma))
+            offset = progress.done
+
+            def callback(step, x0, x, total_steps):
+                preview = previewer.decode_latent_to_preview_image("JPEG", x0) if previewer else None
+                progress.advance_to(offset + step + 1, preview)
+
+            progress.advance(0)  # honours Cancel between passes
+            samples = comfy.sample.sample(
+                model, start.to("cpu", torch.float32), pass_steps, cfg, sampler_name, scheduler, positive,
+                negative, latent, denoise=denoise, noise_mask=latent_image.get("noise_mask"), callback=callback,
+                disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed)
+            progress.advance_to(offset + pass_steps)
+            results.append(samples)
+            return to_model_space(model, samples)
+
+        freeinit(sample_pass, noise.float(), step_counts, lambda i: seeded_noise(latent, iteration_seed(seed, i)),
+                 [reinit_sigma(model, s, kind) for s in first_sigmas], kind, lowpass)
+        final = {**latent_image, "samples": results[-1]}
+        return (final, {"samples": torch.cat(results, dim=-1)})
+
+
+NODE_CLASS_MAPPINGS = {"FreeInitSampler": FreeInitSampler}
+NODE_DISPLAY_NAME_MAPPINGS = {"FreeInitSampler": "FreeInit Sampler"}

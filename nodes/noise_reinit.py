@@ -1,0 +1,88 @@
+"""Noise Reinit node: one FreeInit reinitialisation as a NOISE, to build the loop with SamplerCustomAdvanced."""
+
+from __future__ import annotations
+
+import torch
+
+from ..kernels import LowPassFilter, iteration_seed, noise_for_state, reinitialise, seeded_noise
+from .comfy_model import is_max_denoise, parametrisation, reinit_sigma, to_model_space
+from .frequency_filter import FILTER_TYPE
+from .noise import TensorNoise
+from .validation import check_latent, check_noise
+
+
+class FreeInitNoiseReinit:
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "model": ("MODEL", {"tooltip": "The model of the next pass (for its schedule and latent space)."}),
+                "samples": ("LATENT", {"tooltip": "The clean result of the previous pass (a sampler's output)."}),
+                "sigmas": ("SIGMAS", {"tooltip": (
+                    "The schedule of the next pass (the SIGMAS you give its SamplerCustomAdvanced): the result "
+                    "is re-noised to its first sigma.")}),
+                "seed": ("INT", {"default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True,
+                                 "tooltip": (
+                    "The first pass's noise seed. Without initial_noise the re-noising uses ComfyUI's noise of "
+                    "this seed (= RandomNoise with this seed); without fresh_noise the high frequencies come from "
+                    "a seed derived from it and the iteration, as in FreeInit Sampler.")}),
+                "iteration": ("INT", {"default": 1, "min": 1, "max": 100, "tooltip": (
+                    "Which reinitialisation this is (1 before the second pass, 2 before the third, ...): picks "
+                    "the fresh noise seed, so a hand-built loop reproduces FreeInit Sampler.")}),
+            },
+            "optional": {
+                "filter": (FILTER_TYPE, {"tooltip": "Low-pass filter. Default: gaussian, d_s = d_t = 0.25."}),
+                "latent_image": ("LATENT", {"tooltip": (
+                    "The latent the next pass starts from (the latent_image of its sampler). Default: an empty "
+                    "latent. Needed for partial denoise of an input video.")}),
+                "initial_noise": ("NOISE", {"tooltip": (
+                    "The noise the first pass started from; FreeInit re-noises every pass with it.")}),
+                "fresh_noise": ("NOISE", {"tooltip": "Where the high frequencies come from. Default: seeded noise."}),
+            },
+        }
+
+    RETURN_TYPES = ("NOISE", "LATENT")
+    RETURN_NAMES = ("noise", "noise_latent")
+    OUTPUT_TOOLTIPS = (
+        "NOISE for SamplerCustomAdvanced: starts the next pass from the reinitialised latent.",
+        "The same noise as a LATENT (unscaled), to preview or add by hand.",
+    )
+    FUNCTION = "reinit"
+    CATEGORY = "temporal_noise/freeinit"
+    DESCRIPTION = (
+        "One FreeInit noise reinitialisation (Wu et al. 2023): re-noise the previous pass's result to the start "
+        "of the next schedule with the initial noise, keep its low spatio-temporal frequencies, take the high "
+        "ones from fresh noise. Chain SamplerCustomAdvanced → Noise Reinit → SamplerCustomAdvanced to build "
+        "FreeInit by hand."
+    )
+
+    def reinit(self, model, samples, sigmas, seed, iteration, filter=None, latent_image=None, initial_noise=None,
+               fresh_noise=None):
+        import comfy.sample
+
+        lowpass = filter if filter is not None else LowPassFilter()
+        x0 = to_model_space(model, check_latent(samples["samples"], "samples"))
+        start = latent_image if latent_image is not None else {"samples": torch.zeros_like(samples["samples"])}
+        latent = comfy.sample.fix_empty_latent_channels(model, start["samples"])
+        check_noise(latent, x0, "latent_image")
+        if sigmas.ndim != 1 or len(sigmas) < 2 or not float(sigmas[0]) > 0:
+            raise ValueError(f"sigmas must be a schedule of at least 2 values starting above 0, got {sigmas.tolist()}")
+        first_sigma = float(sigmas[0])
+
+        if initial_noise is None:
+            eps = comfy.sample.prepare_noise(latent, seed, start.get("batch_index"))
+        else:
+            eps = initial_noise.generate_noise({**start, "samples": latent})
+        eta = (seeded_noise(latent, iteration_seed(seed, iteration)) if fresh_noise is None
+               else fresh_noise.generate_noise({**start, "samples": latent}))
+        eps = check_noise(eps, x0, "initial_noise").float()
+        eta = check_noise(eta, x0, "fresh_noise").float()
+
+        kind = parametrisation(model)
+        z = reinitialise(x0, eps, eta, reinit_sigma(model, first_sigma, kind), kind, lowpass)
+        noise = noise_for_state(z, first_sigma, kind, to_model_space(model, latent), is_max_denoise(model, first_sigma))
+        return (TensorNoise(noise, seed, "Noise Reinit"), {"samples": noise})
+
+
+NODE_CLASS_MAPPINGS = {"FreeInitNoiseReinit": FreeInitNoiseReinit}
+NODE_DISPLAY_NAME_MAPPINGS = {"FreeInitNoiseReinit": "Noise Reinit"}

@@ -1,0 +1,89 @@
+"""FreeInit nodes in a real ComfyUI: an ADE-patched random-weight SD1.5 model with a ControlNet, 8 frames.
+
+The FreeInit Sampler replaces KSampler; Noise Reinit builds the same loop with SamplerCustomAdvanced and
+must reproduce the FreeInit Sampler's second pass; an interrupt during the second pass stops the run.
+"""
+
+from pathlib import Path
+
+import torch
+from comfy_harness import graphs
+from comfy_harness.client import ComfyClient, RunResult
+from comfy_harness.graphs import node
+from comfy_harness.server import ComfyServer
+
+RUN_TIMEOUT_S = 900.0
+FRAMES, SIZE = 8, 64
+
+
+def save_latent(nodes: dict, name: str, source: list) -> None:
+    nodes[name] = node("SaveLatent", samples=source, filename_prefix=f"latents/{name}")
+
+
+def saved_latent(server: ComfyServer, result: RunResult, name: str) -> torch.Tensor:
+    from safetensors.torch import load_file  # ComfyUI's dependency: absent where these tests are skipped
+
+    (entry,) = result.outputs[name]["latents"]
+    path = Path(server.output_dir, entry["subfolder"], entry["filename"])
+    return load_file(path)["latent_tensor"]
+
+
+def freeinit_graph(seed: int, steps: int, iterations: int, coarse_to_fine: bool) -> graphs.AnimateDiffGraph:
+    graph = graphs.animatediff_graph(frames=FRAMES, size=SIZE, steps=steps, seed=seed)
+    graph.nodes = graph.with_sampler("FreeInitSampler", **graph.ksampler_inputs(), iterations=iterations,
+                                     coarse_to_fine=coarse_to_fine)
+    save_latent(graph.nodes, "final", [graphs.SAMPLER, 0])
+    save_latent(graph.nodes, "every_pass", [graphs.SAMPLER, 1])
+    return graph
+
+
+def test_freeinit_sampler_replaces_ksampler(comfyui: ComfyServer, comfy: ComfyClient) -> None:
+    graph = freeinit_graph(seed=11, steps=2, iterations=2, coarse_to_fine=True)
+    result = comfy.run(graph.nodes, RUN_TIMEOUT_S).assert_success()
+    assert len(result.images(graphs.OUTPUT)) == FRAMES
+    result.assert_progress_complete(graphs.SAMPLER, total=1 + 2)  # coarse-to-fine: 1 step, then 2
+    final = saved_latent(comfyui, result, "final")
+    every = saved_latent(comfyui, result, "every_pass")
+    assert final.shape == (FRAMES, 4, SIZE // 8, SIZE // 8)
+    assert every.shape == (FRAMES, 4, SIZE // 8, 2 * SIZE // 8)
+    assert torch.isfinite(final).all() and torch.isfinite(every).all()
+    assert torch.equal(every[..., SIZE // 8:], final)
+    assert not torch.allclose(every[..., : SIZE // 8], final)
+
+
+def test_noise_reinit_reproduces_the_sampler_by_hand(comfyui: ComfyServer, comfy: ComfyClient) -> None:
+    """RandomNoise → SamplerCustomAdvanced → Noise Reinit → SamplerCustomAdvanced = FreeInit Sampler, 2 passes."""
+    seed, steps = 12, 2
+    reference = comfy.run(freeinit_graph(seed, steps, iterations=2, coarse_to_fine=False).nodes, RUN_TIMEOUT_S)
+    expected = saved_latent(comfyui, reference.assert_success(), "final")
+
+    graph = graphs.animatediff_graph(frames=FRAMES, size=SIZE, steps=steps, seed=seed)
+    n = graph.nodes
+    del n[graphs.SAMPLER]
+    n["noise"] = node("RandomNoise", noise_seed=seed)
+    n["guider"] = node("CFGGuider", model=graph.model, positive=graph.positive, negative=graph.negative, cfg=1.0)
+    n["sampler_select"] = node("KSamplerSelect", sampler_name="euler")
+    n["sigmas"] = node("BasicScheduler", model=graph.model, scheduler="simple", steps=steps, denoise=1.0)
+    n["first_pass"] = node("SamplerCustomAdvanced", noise=["noise", 0], guider=["guider", 0],
+                           sampler=["sampler_select", 0], sigmas=["sigmas", 0], latent_image=graph.latent)
+    n["reinit"] = node("FreeInitNoiseReinit", model=graph.model, samples=["first_pass", 0], sigmas=["sigmas", 0],
+                       seed=seed, iteration=1, latent_image=graph.latent, initial_noise=["noise", 0])
+    n[graphs.SAMPLER] = node("SamplerCustomAdvanced", noise=["reinit", 0], guider=["guider", 0],
+                             sampler=["sampler_select", 0], sigmas=["sigmas", 0], latent_image=graph.latent)
+    save_latent(n, "by_hand", [graphs.SAMPLER, 0])
+    result = comfy.run(n, RUN_TIMEOUT_S).assert_success()
+    assert len(result.images(graphs.OUTPUT)) == FRAMES
+    torch.testing.assert_close(saved_latent(comfyui, result, "by_hand"), expected, atol=1e-4, rtol=1e-4)
+
+
+def test_interrupt_during_the_second_pass(comfy: ComfyClient) -> None:
+    steps = 3
+    graph = freeinit_graph(seed=13, steps=steps, iterations=2, coarse_to_fine=False)
+    prompt_id = comfy.queue(graph.nodes)
+    comfy.wait_for_progress(prompt_id, graphs.SAMPLER, steps + 1, RUN_TIMEOUT_S)  # first step of pass 2
+    comfy.interrupt(prompt_id)
+    interrupted = comfy.wait(prompt_id, RUN_TIMEOUT_S)
+    assert interrupted.status == "interrupted", interrupted.describe()
+    assert max(interrupted.progress_values(graphs.SAMPLER)) < 2 * steps
+    follow_up = graphs.animatediff_graph(frames=FRAMES, size=SIZE, steps=1, seed=14, controlnet=None)
+    comfy.run(follow_up.nodes, RUN_TIMEOUT_S).assert_success()

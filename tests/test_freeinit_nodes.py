@@ -1,0 +1,205 @@
+"""FreeInit nodes as adapters, with ComfyUI's sampling formulas faked (tests/fake_comfy.py).
+
+What these cannot show (real models, ADE, ControlNet, previews) is checked in tests/integration.
+"""
+
+import logging
+import types
+
+import fake_comfy
+import pytest
+import torch
+
+from temporal_noise.kernels import LowPassFilter, forward_diffuse, iteration_seed, seeded_noise, spectral_mix
+from temporal_noise.nodes.freeinit_sampler import FreeInitSampler
+from temporal_noise.nodes.frequency_filter import FreeInitFrequencyFilter
+from temporal_noise.nodes.noise_reinit import FreeInitNoiseReinit
+
+SIGMA_MAX = fake_comfy.EPS.sigma_max
+
+
+def run_sampler(latent, **overrides):
+    arguments = dict(model=fake_comfy.FakeModel(), seed=42, steps=10, cfg=7.0, sampler_name="euler",
+                     scheduler="normal", positive=[], negative=[], latent_image={"samples": latent}, denoise=1.0,
+                     iterations=3, coarse_to_fine=False)
+    arguments.update(overrides)
+    return FreeInitSampler().sample(**arguments)
+
+
+def test_every_input_has_a_tooltip_and_every_node_a_description(fake_comfy):
+    for node in (FreeInitSampler, FreeInitFrequencyFilter, FreeInitNoiseReinit):
+        inputs = node.INPUT_TYPES()
+        for section in inputs.values():
+            for name, spec in section.items():
+                assert spec[1].get("tooltip"), f"{node.__name__}.{name} has no tooltip"
+        assert node.DESCRIPTION and node.CATEGORY.startswith("temporal_noise/")
+        assert len(node.OUTPUT_TOOLTIPS) == len(node.RETURN_TYPES)
+
+
+def test_sampler_inputs_start_like_ksampler(fake_comfy):
+    """Same names in the same order as KSampler, so widget values carry over when swapping nodes."""
+    names = list(FreeInitSampler.INPUT_TYPES()["required"])
+    assert names[:10] == ["model", "seed", "steps", "cfg", "sampler_name", "scheduler", "positive", "negative",
+                          "latent_image", "denoise"]
+
+
+def test_one_iteration_is_ksampler(fake_comfy):
+    latent = torch.zeros(8, 4, 8, 8)
+    final, _ = run_sampler(latent, iterations=1)
+    expected = fake_comfy.sample.sample(fake_comfy.FakeModel(), fake_comfy.prepare_noise(latent, 42), 10, 7.0,
+                                        "euler", "normal", [], [], latent)
+    assert torch.equal(final["samples"], expected)
+
+
+def test_passes_start_from_reinitialised_states(fake_comfy):
+    """Pass i ≥ 1 starts at state √(1+σ²)·z' with z' the paper's reinitialised latent (same ε every pass)."""
+    latent = torch.zeros(8, 4, 8, 8)
+    final, every = run_sampler(latent, iterations=3)
+    calls = fake_comfy.SAMPLE_CALLS
+    eps = fake_comfy.prepare_noise(latent, 42)
+    assert torch.equal(calls[0]["noise"], eps)
+    spec = LowPassFilter()
+    previous = torch.tanh(calls[0]["state"] / (1.0 + SIGMA_MAX))  # pass 0's result in model space
+    for i in (1, 2):
+        eta = seeded_noise(latent, iteration_seed(42, i))
+        z = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), eta, spec)
+        torch.testing.assert_close(calls[i]["state"], z * (1 + SIGMA_MAX**2) ** 0.5, atol=1e-4, rtol=1e-5)
+        previous = torch.tanh(calls[i]["state"] / (1.0 + SIGMA_MAX))
+    assert every["samples"].shape == (8, 4, 8, 24)
+    assert torch.equal(every["samples"][..., 16:], final["samples"])
+
+
+def test_one_progress_bar_counts_every_step_of_every_pass(fake_comfy):
+    run_sampler(torch.zeros(8, 4, 8, 8), steps=10, iterations=3, coarse_to_fine=True)
+    (bar,) = fake_comfy.utils.ProgressBar.instances
+    assert bar.total == 3 + 6 + 10
+    assert bar.updates[-1] == (19, 19)
+    values = [value for value, _ in bar.updates]
+    assert values == sorted(values)
+    assert [call["steps"] for call in fake_comfy.SAMPLE_CALLS] == [3, 6, 10]
+
+
+def test_interrupt_stops_between_passes(fake_comfy):
+    real_sample = fake_comfy.sample.sample
+
+    def interrupt_after_first_pass(*args, **kwargs):
+        result = real_sample(*args, **kwargs)
+        fake_comfy.model_management.interrupted = True
+        return result
+
+    fake_comfy.sample.sample = interrupt_after_first_pass
+    with pytest.raises(fake_comfy.model_management.InterruptProcessingException):
+        run_sampler(torch.zeros(8, 4, 8, 8))
+    assert len(fake_comfy.SAMPLE_CALLS) == 1
+
+
+def test_deterministic_for_a_seed_and_different_across_seeds(fake_comfy):
+    latent = torch.zeros(4, 4, 8, 8)
+    first = run_sampler(latent, seed=7)[0]["samples"]
+    again = run_sampler(latent, seed=7)[0]["samples"]
+    other = run_sampler(latent, seed=8)[0]["samples"]
+    assert torch.equal(first, again)
+    assert not torch.allclose(first, other)
+
+
+def test_video_latents_and_flow_models(fake_comfy):
+    latent = torch.zeros(1, 16, 5, 8, 8)
+    final, every = run_sampler(latent, model=fake_comfy.FakeModel(fake_comfy.CONST()), iterations=2)
+    assert final["samples"].shape == latent.shape and every["samples"].shape == (1, 16, 5, 8, 16)
+    # schedule starts at σ = 1; the flow model is re-noised to σ(t = 999/1000) < 1, not to pure noise
+    calls = fake_comfy.SAMPLE_CALLS
+    eps = calls[0]["noise"]
+    previous = torch.tanh(calls[0]["state"] / 2.0)
+    sigma = fake_comfy.CONST().percent_to_sigma(0.001)
+    expected = spectral_mix(forward_diffuse(previous, eps, sigma, "flow"), seeded_noise(latent, iteration_seed(42, 1)),
+                            LowPassFilter())
+    torch.testing.assert_close(calls[1]["state"], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_initial_noise_input_is_used(fake_comfy):
+    latent = torch.zeros(8, 4, 8, 8)
+    warped = torch.randn(8, 4, 8, 8, generator=torch.Generator().manual_seed(3))
+    noise = types.SimpleNamespace(seed=1, generate_noise=lambda latent_dict: warped.clone())
+    run_sampler(latent, initial_noise=noise, iterations=1)
+    assert torch.equal(fake_comfy.SAMPLE_CALLS[0]["noise"], warped)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"iterations": 0}, "iterations"),
+     ({"denoise": 0.0}, "denoise"),
+     ({"latent_image": {"samples": torch.zeros(4, 8, 8)}}, "latent_image"),
+     ({"latent_image": {"samples": torch.full((4, 4, 8, 8), float("nan"))}}, "latent_image"),
+     ({"latent_image": {"samples": torch.zeros(0, 4, 8, 8)}}, "latent_image"),
+     ({"initial_noise": types.SimpleNamespace(seed=0, generate_noise=lambda d: torch.zeros(4, 4, 8, 6))},
+      "initial_noise"),
+     ({"model": fake_comfy.FakeModel(fake_comfy.IMG_TO_IMG())}, "model")],
+)
+def test_bad_inputs_name_the_input(fake_comfy, overrides, message):
+    overrides.setdefault("latent_image", {"samples": torch.zeros(4, 4, 8, 8)})
+    with pytest.raises(ValueError, match=message):
+        run_sampler(overrides.pop("latent_image")["samples"], **overrides)
+
+
+def test_warns_when_ade_iterates_or_replaces_noise(fake_comfy, caplog):
+    settings = types.SimpleNamespace(iteration_opts=types.SimpleNamespace(iterations=2), batch_offset=0,
+                                     seed_offset=0, seed_override=None, noise_type="FreeNoise", seed_gen="comfy",
+                                     noise_layers=types.SimpleNamespace(layers=[]))
+    model = fake_comfy.FakeModel(attachments={"ADE_sample_settings": settings})
+    with caplog.at_level(logging.WARNING):
+        run_sampler(torch.zeros(4, 4, 8, 8), model=model, iterations=1)
+    assert "iteration options run 2 iterations" in caplog.text
+    assert "noise_type" in caplog.text
+
+
+def test_default_ade_settings_do_not_warn(fake_comfy, caplog):
+    settings = types.SimpleNamespace(iteration_opts=types.SimpleNamespace(iterations=1), batch_offset=0,
+                                     seed_offset=0, seed_override=None, noise_type="default", seed_gen="comfy",
+                                     noise_layers=types.SimpleNamespace(layers=[]))
+    with caplog.at_level(logging.WARNING):
+        run_sampler(torch.zeros(4, 4, 8, 8), model=fake_comfy.FakeModel(attachments={"ADE_sample_settings": settings}),
+                    iterations=1)
+    assert "AnimateDiff-Evolved" not in caplog.text
+
+
+def test_hand_built_loop_reproduces_the_sampler(fake_comfy):
+    """RandomNoise → pass → Noise Reinit (iteration 1) → pass gives FreeInit Sampler's second pass."""
+    latent = torch.zeros(8, 4, 8, 8)
+    model = fake_comfy.FakeModel()
+    run_sampler(latent, iterations=2)
+    sampler_states = [call["state"] for call in fake_comfy.SAMPLE_CALLS]
+    fake_comfy.SAMPLE_CALLS.clear()
+    first = fake_comfy.sample.sample(model, fake_comfy.prepare_noise(latent, 42), 10, 7.0, "euler", "normal", [], [],
+                                     latent)
+    sigmas = fake_comfy.KSampler(model, 10, "cpu").sigmas
+    noise, noise_latent = FreeInitNoiseReinit().reinit(model, {"samples": first}, sigmas, 42, 1)
+    fake_comfy.sample.sample(model, noise.generate_noise({"samples": latent}), 10, 7.0, "euler", "normal", [], [],
+                             latent)
+    assert torch.equal(fake_comfy.SAMPLE_CALLS[-1]["state"], sampler_states[1])
+    assert torch.equal(noise_latent["samples"], noise.generate_noise({"samples": latent}))
+
+
+def test_noise_reinit_bad_inputs(fake_comfy):
+    model = fake_comfy.FakeModel()
+    samples = {"samples": torch.zeros(8, 4, 8, 8)}
+    sigmas = torch.linspace(SIGMA_MAX, 0, 11)
+    node = FreeInitNoiseReinit()
+    with pytest.raises(ValueError, match="sigmas"):
+        node.reinit(model, samples, torch.tensor([0.0]), 0, 1)
+    with pytest.raises(ValueError, match="latent_image"):
+        node.reinit(model, samples, sigmas, 0, 1, latent_image={"samples": torch.zeros(4, 4, 8, 8)})
+    with pytest.raises(ValueError, match="samples"):
+        node.reinit(model, {"samples": torch.full((8, 4, 8, 8), float("inf"))}, sigmas, 0, 1)
+    with pytest.raises(ValueError, match="the latent it is used with"):
+        noise, _ = node.reinit(model, samples, sigmas, 0, 1)
+        noise.generate_noise({"samples": torch.zeros(16, 4, 8, 8)})
+
+
+def test_frequency_filter_node_builds_the_filter_and_a_preview():
+    lowpass, preview = FreeInitFrequencyFilter().build("butterworth", 0.3, 0.2, 6, 16, 32)
+    assert lowpass == LowPassFilter("butterworth", 0.3, 0.2, 6)
+    assert preview.shape == (1, 32, 68, 3)
+    assert preview.min() >= 0 and preview.max() <= 1
+    assert preview[0, 16, 16, 0] == 1.0  # DC in the middle of the spatial slice
+    with pytest.raises(ValueError, match="d_s"):
+        FreeInitFrequencyFilter().build("gaussian", 0.0, 0.2, 4, 16, 32)
