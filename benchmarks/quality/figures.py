@@ -1,4 +1,4 @@
-"""PNG grids a person can look at: one labelled row per video, frames left to right (OpenCV, no matplotlib)."""
+"""PNG grids a person can look at: a labelled row per video, frames left to right (OpenCV, no matplotlib)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def labelled_rows(rows: list[tuple[str, torch.Tensor]], scale: int = 2) -> np.nd
 
 def image_grid(images: torch.Tensor, columns: int, scale: int = 2) -> np.ndarray:
     """Images [N, 3, H, W] as a grid of ``columns`` (rows of frames without labels)."""
-    rows = [_frames_strip(images[i:i + columns].transpose(0, 1), scale) for i in range(0, len(images), columns)]
+    rows = [_frames_strip(images[i:i + columns].transpose(0, 1), scale)
+            for i in range(0, len(images), columns)]
     gap = np.full((GAP, rows[0].shape[1], 3), BACKGROUND, np.uint8)
     return np.concatenate([part for row in rows for part in (row, gap)][:-1], axis=0)
 

@@ -114,7 +114,8 @@ def visible(positions: torch.Tensor) -> torch.Tensor:
     return ((x >= 0.5) & (x <= width - 0.5) & (y >= 0.5) & (y <= height - 0.5)).unsqueeze(1)
 
 
-def _follow(videos: torch.Tensor, backward_maps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def _follow(videos: torch.Tensor, backward_maps: torch.Tensor
+            ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Frames t ≥ 1, frames t−1 warped onto them along the motion, and the visibility mask."""
     frames = _frames(videos)
     batch, count = frames.shape[:2]
@@ -145,7 +146,8 @@ def _masked_correlation(a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor) ->
         return (x - (x * mask).sum(dim=(1, 2, 3, 4), keepdim=True) / count.view(-1, 1, 1, 1, 1)) * mask
 
     a, b = centred(a), centred(b)
-    return (a * b).sum(dim=(1, 2, 3, 4)) / ((a * a).sum(dim=(1, 2, 3, 4)) * (b * b).sum(dim=(1, 2, 3, 4))).sqrt()
+    dims = (1, 2, 3, 4)
+    return (a * b).sum(dim=dims) / ((a * a).sum(dim=dims) * (b * b).sum(dim=dims)).sqrt()
 
 
 def sticking(videos: torch.Tensor, references: torch.Tensor, backward_maps: torch.Tensor) -> torch.Tensor:

@@ -51,7 +51,8 @@ class Motion:
 
     def backward_maps(self, frames: int = FRAMES) -> torch.Tensor:
         """[T−1, 2, H, W]: for frame t = 1 … T−1, where each pixel centre was in frame t−1."""
-        maps = [self._apply(self.scene_points(t, frames), self._power(t - 1, frames)) for t in range(1, frames)]
+        maps = [self._apply(self.scene_points(t, frames), self._power(t - 1, frames))
+                for t in range(1, frames)]
         return torch.stack(maps)
 
     @property

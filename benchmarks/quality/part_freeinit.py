@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import torch
+
 from temporal_noise.kernels import LowPassFilter
 
 from . import metrics

@@ -4,6 +4,7 @@ and SDEdit of frames."""
 from __future__ import annotations
 
 import torch
+
 from temporal_noise.kernels import (
     LowPassFilter,
     forward_diffuse,
@@ -65,11 +66,13 @@ def run_freeinit(model: TinyUNet, seeds: list[int], initial_noise: torch.Tensor,
     def fresh_noise(iteration: int) -> torch.Tensor:
         return per_seed_noise([iteration_seed(seed, iteration) for seed in seeds], shape)
 
-    results = freeinit(sample, initial_noise, step_counts, fresh_noise, sigma_at(TRAIN_STEPS - 1), "vp", lowpass)
+    sigma = sigma_at(TRAIN_STEPS - 1)
+    results = freeinit(sample, initial_noise, step_counts, fresh_noise, sigma, "vp", lowpass)
     return results, step_counts
 
 
-def sdedit(model: TinyUNet, frames: torch.Tensor, noise: torch.Tensor, start: int, steps: int) -> torch.Tensor:
+def sdedit(model: TinyUNet, frames: torch.Tensor, noise: torch.Tensor, start: int,
+           steps: int) -> torch.Tensor:
     """SDEdit (Meng et al. 2022): diffuse ``frames`` [N, C, H, W] to timestep ``start`` with ``noise``
     (``kernels.forward_diffuse``) and run DDIM back to t = 0 with ``steps`` steps."""
     noisy = forward_diffuse(frames, noise, sigma_at(start), "vp")

@@ -78,8 +78,8 @@ def render(scenes: Scenes, points: torch.Tensor, disc_offsets: torch.Tensor | No
     """
     points = points.expand(scenes.low.shape[0], 2, *points.shape[-2:])
     x, y = points[:, 0], points[:, 1]
-    along = (x - SIZE / 2) * scenes.direction[:, 0, None, None] + (y - SIZE / 2) * scenes.direction[:, 1, None,
-                                                                                                      None]
+    direction = scenes.direction[:, :, None, None]
+    along = (x - SIZE / 2) * direction[:, 0] + (y - SIZE / 2) * direction[:, 1]
     blend = (0.5 + 0.5 * torch.tanh(along / (0.75 * SIZE))).unsqueeze(1)
     image = scenes.low[:, :, None, None] * (1 - blend) + scenes.high[:, :, None, None] * blend
     centres = scenes.centres if disc_offsets is None else scenes.centres + disc_offsets

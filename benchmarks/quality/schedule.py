@@ -39,7 +39,8 @@ def sigma_at(timestep: int) -> float:
     return math.sqrt((1.0 - alpha) / alpha)
 
 
-def diffuse(x0: torch.Tensor, noise: torch.Tensor, timesteps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def diffuse(x0: torch.Tensor, noise: torch.Tensor,
+            timesteps: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Training pair: x_t and the v target for per-sample ``timesteps`` [N] (x0, noise [N, ...])."""
     shape = (-1,) + (1,) * (x0.ndim - 1)
     alpha = ALPHAS_CUMPROD[timesteps].view(shape)

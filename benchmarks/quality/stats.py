@@ -29,12 +29,6 @@ class Paired:
     improved: int | None
     seeds: int
 
-    @property
-    def row(self) -> list[str]:
-        improved = "—" if self.improved is None else f"{self.improved}/{self.seeds}"
-        return [f"{self.mean_a:.4g}", f"{self.mean_b:.4g}", f"{self.difference:+.4g}", f"{self.standardised:+.2f}",
-                improved]
-
 
 def paired(a: torch.Tensor, b: torch.Tensor, higher_is_better: bool | None) -> Paired:
     """Paired comparison of per-seed values a, b [n]; ``higher_is_better=None`` for neutral metrics."""
@@ -69,6 +63,3 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
 
-
-PAIRED_HEADER = ["reference", "method", "metric", "reference mean", "method mean", "difference", "diff/std",
-                 "seeds improved"]

@@ -108,7 +108,8 @@ def _train(model: TinyUNet, parameters: list[torch.nn.Parameter], batches: Itera
                 kept.lerp_(current, 1 - decay)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if (step + 1) % 250 == 0 or step + 1 == steps:
-            log(f"  {name} step {step + 1}/{steps}: loss {running:.4f}, {time.perf_counter() - started:.0f} s")
+            elapsed = time.perf_counter() - started
+            log(f"  {name} step {step + 1}/{steps}: loss {running:.4f}, {elapsed:.0f} s")
     return average.eval()
 
 

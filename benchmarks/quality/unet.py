@@ -66,7 +66,8 @@ class TinyUNet(nn.Module):
 
     def __init__(self, temporal: bool = False) -> None:
         super().__init__()
-        self.embed = nn.Sequential(nn.Linear(EMBEDDING, EMBEDDING), nn.SiLU(), nn.Linear(EMBEDDING, EMBEDDING))
+        self.embed = nn.Sequential(nn.Linear(EMBEDDING, EMBEDDING), nn.SiLU(),
+                                   nn.Linear(EMBEDDING, EMBEDDING))
         self.stem = nn.Conv2d(12, WIDTHS[0], 3, padding=1)
         self.encoder = nn.ModuleList()
         self.downsample = nn.ModuleList()
