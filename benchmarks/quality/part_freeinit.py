@@ -111,11 +111,11 @@ class FreeInitResults:
 
 def compare(generated: dict[str, Generated], data: torch.Tensor, reference: torch.Tensor) -> FreeInitResults:
     """Paired comparisons of every variant with the baseline; data's own values for reference."""
-    reference_features = metrics.video_features(reference).flatten(0, 1)
+    reference_features = metrics.FrechetReference(metrics.video_features(reference).flatten(0, 1))
     reference_histogram = metrics.colour_histogram(reference)
 
     def frechet(features: torch.Tensor) -> float:
-        return metrics.frechet_distance(features.flatten(0, 1), reference_features)
+        return reference_features.distance(features.flatten(0, 1))
 
     def histogram(histograms: torch.Tensor) -> float:
         total = histograms.sum(dim=0)

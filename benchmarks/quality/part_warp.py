@@ -8,6 +8,7 @@ variance). Metrics per seed: warping error along the known motion, PSNR to the i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -26,36 +27,42 @@ CHANNELS = 3
 SDEDIT_START = 599  # timestep SDEdit diffuses the input to (σ ≈ 1.6)
 SDEDIT_STEPS = 6
 SCENE_SEED_OFFSET = 500_000  # scenes of part B apart from part A's data
+WARP_SEED = 77
 
 
 def _frame_noise(seed: int, frame: int) -> torch.Tensor:
     return seeded_noise(torch.empty(CHANNELS, SIZE, SIZE), seed * FRAMES + frame)
 
 
-def independent_noise(seed: int, maps: torch.Tensor) -> torch.Tensor:
-    """[T, C, H, W] fresh noise per frame."""
-    return torch.stack([_frame_noise(seed, t) for t in range(maps.shape[0] + 1)])
+def independent_noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
+    """[B, T, C, H, W] fresh noise per frame."""
+    return torch.stack([torch.stack([_frame_noise(seed, t) for t in range(len(maps) + 1)]) for seed in seeds])
 
 
-def fixed_noise(seed: int, maps: torch.Tensor) -> torch.Tensor:
-    """[T, C, H, W] frame 0's noise on every frame: sticks to the screen."""
-    return _frame_noise(seed, 0).expand(maps.shape[0] + 1, CHANNELS, SIZE, SIZE).clone()
+def fixed_noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
+    """[B, T, C, H, W] frame 0's noise on every frame: it sticks to the screen."""
+    first = torch.stack([_frame_noise(seed, 0) for seed in seeds])
+    return first.unsqueeze(1).expand(-1, len(maps) + 1, -1, -1, -1).clone()
 
 
-def bilinear_noise(seed: int, maps: torch.Tensor) -> torch.Tensor:
-    """[T, C, H, W] previous frame's noise resampled bilinearly at the backward map, fresh outside."""
-    frames = [_frame_noise(seed, 0)]
+def bilinear_noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
+    """[B, T, C, H, W] previous frame's noise resampled bilinearly at the backward map, fresh outside."""
+    frames = [torch.stack([_frame_noise(seed, 0) for seed in seeds])]
     for t, backward in enumerate(maps, start=1):
-        warped = sample_at(frames[-1][None], backward[None])[0]
-        frames.append(torch.where(visible(backward[None])[0], warped, _frame_noise(seed, t)))
-    return torch.stack(frames)
+        positions = backward.expand(len(seeds), *backward.shape)
+        fresh = torch.stack([_frame_noise(seed, t) for seed in seeds])
+        frames.append(torch.where(visible(positions), sample_at(frames[-1], positions), fresh))
+    return torch.stack(frames, dim=1)
 
 
-def _warped(method: str):
-    def noise(seed: int, maps: torch.Tensor) -> torch.Tensor:
+def _warped(method: str) -> Callable[[list[int], torch.Tensor], torch.Tensor]:
+    def noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
+        """[B, T, C, H, W] from ``kernels.warp_noise_sequence``: one call warps all seeds' channels
+        (channels are independent noise fields moved by the same map)."""
         from temporal_noise.kernels.noise_warp import warp_noise_sequence
 
-        return warp_noise_sequence(maps, CHANNELS, seed=seed, method=method)
+        warped = warp_noise_sequence(maps, CHANNELS * len(seeds), seed=WARP_SEED + seeds[0], method=method)
+        return warped.view(len(maps) + 1, len(seeds), CHANNELS, SIZE, SIZE).transpose(0, 1)
 
     return noise
 
@@ -90,45 +97,39 @@ def edit(model: TinyUNet, videos: torch.Tensor, noise: torch.Tensor) -> torch.Te
 
 @dataclass
 class WarpResults:
-    seeds: int
-    modes: list[str]
-    means: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # motion → mode → metric
-    against_independent: dict[str, dict[str, dict[str, Paired]]] = field(default_factory=dict)
-    against_fixed: dict[str, dict[str, Paired]] = field(default_factory=dict)  # motion → mode (warp error)
-    input_warping_error: dict[str, float] = field(default_factory=dict)
-    examples: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # motion → mode → [3,T,H,W]
+    """Per-seed values: ``values[motion][mode][metric]`` is a tensor [seeds]."""
+
+    values: dict[str, dict[str, dict[str, torch.Tensor]]] = field(default_factory=dict)
+    input_warping_error: dict[str, float] = field(default_factory=dict)  # the input's own (interpolation)
+    examples: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)  # motion → row → [3,T,H,W]
+
+    def mean(self, motion: str, mode: str, metric: str) -> float:
+        return self.values[motion][mode][metric].mean().item()
+
+    def compare(self, motion: str, reference: str, mode: str, metric: str) -> Paired:
+        """``mode`` against ``reference`` on ``metric``, paired over seeds."""
+        by_mode = self.values[motion]
+        return paired(by_mode[reference][metric], by_mode[mode][metric], PER_SEED[metric])
 
 
 def run(model: TinyUNet, seeds: list[int], modes: list[str], motions: tuple[Motion, ...] = MOTIONS,
         example_seed_index: int = 0) -> WarpResults:
-    """Every motion × noise mode on every seed; paired comparisons against independent and fixed noise."""
-    results = WarpResults(len(seeds), modes)
+    """Every motion × noise mode on every seed."""
+    results = WarpResults()
     for motion in motions:
         maps = motion.backward_maps()
         videos = input_videos(motion, seeds)
         results.input_warping_error[motion.name] = metrics.warping_error(videos, maps).mean().item()
-        values: dict[str, dict[str, torch.Tensor]] = {}
-        examples = {"input": videos[example_seed_index]}
+        results.values[motion.name] = {}
+        results.examples[motion.name] = {"input": videos[example_seed_index]}
         for mode in modes:
-            noise = torch.stack([NOISE_MODES[mode](seed, maps) for seed in seeds])
+            noise = NOISE_MODES[mode](seeds, maps)
             out = edit(model, videos, noise)
-            values[mode] = {
+            results.values[motion.name][mode] = {
                 "warping error": metrics.warping_error(out, maps),
                 "PSNR (dB)": metrics.psnr(out, videos),
                 "sticking": metrics.sticking(out, videos, maps),
                 "noise std": noise.flatten(1).std(dim=1),
             }
-            examples[mode] = out[example_seed_index]
-        results.examples[motion.name] = examples
-        results.means[motion.name] = {mode: {k: v.mean().item() for k, v in vals.items()}
-                                      for mode, vals in values.items()}
-        results.against_independent[motion.name] = {
-            mode: {metric: paired(values["independent"][metric], values[mode][metric], better)
-                   for metric, better in PER_SEED.items()}
-            for mode in modes if mode != "independent"
-        }
-        results.against_fixed[motion.name] = {
-            mode: paired(values["fixed"]["warping error"], values[mode]["warping error"], False)
-            for mode in modes if mode not in ("independent", "fixed")
-        }
+            results.examples[motion.name][mode] = out[example_seed_index]
     return results

@@ -32,30 +32,39 @@ def freeinit_table(results: FreeInitResults) -> str:
     return markdown_table(header, rows)
 
 
+def _versus(results: WarpResults, motion: str, reference: str, mode: str, metric: str) -> Paired | None:
+    """``mode`` against ``reference``; None for a mode against itself, or independent against fixed."""
+    if reference in (mode, *(["fixed"] if mode == "independent" else [])) or reference not in results.values[motion]:
+        return None
+    return results.compare(motion, reference, mode, metric)
+
+
 def warp_table(results: WarpResults) -> str:
-    """One row per motion × noise mode."""
+    """One row per motion × noise mode; comparisons are paired over seeds."""
     header = ["motion", "noise", "noise std", "warping error", "vs independent", "vs fixed", "PSNR (dB)",
-              "PSNR vs independent", "sticking"]
+              "PSNR vs independent", "sticking", "sticking vs independent"]
     rows = []
-    for motion, modes in results.means.items():
-        rows.append([motion, f"input (data): {results.input_warping_error[motion]:.3f}", "", "", "", "", "",
-                     "", ""])
-        for mode, means in modes.items():
-            versus = results.against_independent[motion].get(mode)
-            fixed = results.against_fixed[motion].get(mode)
+    for motion, modes in results.values.items():
+        rows.append([motion, f"input itself: {results.input_warping_error[motion]:.4f}", *[""] * 8])
+        for mode in modes:
+            psnr = _versus(results, motion, "independent", mode, "PSNR (dB)")
+            sticking = _versus(results, motion, "independent", mode, "sticking")
             rows.append([
-                "", mode, f"{means['noise std']:.3f}", f"{means['warping error']:.4f}",
-                _relative(versus["warping error"]) if versus else "—",
-                _relative(fixed) if fixed else "—",
-                f"{means['PSNR (dB)']:.2f}",
-                f"{versus['PSNR (dB)'].difference:+.2f} ({versus['PSNR (dB)'].standardised:+.1f})" if versus
-                else "—",
-                f"{means['sticking']:+.3f}",
+                "", mode, f"{results.mean(motion, mode, 'noise std'):.3f}",
+                f"{results.mean(motion, mode, 'warping error'):.4f}",
+                _relative(_versus(results, motion, "independent", mode, "warping error")),
+                _relative(_versus(results, motion, "fixed", mode, "warping error")),
+                f"{results.mean(motion, mode, 'PSNR (dB)'):.2f}",
+                f"{psnr.difference:+.2f} ({psnr.standardised:+.1f})" if psnr else "—",
+                f"{results.mean(motion, mode, 'sticking'):+.3f}",
+                f"{sticking.difference:+.3f} ({sticking.standardised:+.1f})" if sticking else "—",
             ])
     return markdown_table(header, rows)
 
 
-def _relative(comparison: Paired) -> str:
+def _relative(comparison: Paired | None) -> str:
     """Ratio of means and (difference/std; seeds improved)."""
+    if comparison is None:
+        return "—"
     ratio = comparison.mean_b / comparison.mean_a
     return f"×{ratio:.2f} ({comparison.standardised:+.1f}; {comparison.improved}/{comparison.seeds})"

@@ -2,8 +2,8 @@
 
 The image UNet works on 2×2 pixel-unshuffled input (12 channels at 16×16), one residual block per level
 at 16×16, 8×8 and 4×4 with widths 32/64/96, time embedded sinusoidally. The video UNet is the same network
-plus a motion module, as AnimateDiff adds one to an image model: after every residual block of the two
-coarse levels, a zero-initialised temporal convolution (kernel 3 over frames, per pixel) mixes
+plus a motion module, as AnimateDiff adds one to an image model: after every residual block, a
+zero-initialised temporal convolution (kernel 3 over frames, per pixel) mixes
 neighbouring frames; spatial processing stays per frame. Video latents enter as [B·T, C, H, W] with
 ``frames = T``.
 """
@@ -88,9 +88,8 @@ class TinyUNet(nn.Module):
                 width = WIDTHS[level - 1]
         self.head = nn.Sequential(nn.GroupNorm(GROUPS, width), nn.SiLU(), nn.Conv2d(width, 12, 3, padding=1))
         self.temporal = temporal
-        if temporal:  # after encoder levels 1, 2, the middle, and decoder levels 2, 1
-            self.motion = nn.ModuleList(TemporalConvolution(c) for c in (*WIDTHS[1:], WIDTHS[-1],
-                                                                         *reversed(WIDTHS[1:])))
+        if temporal:  # after every encoder block, the middle and every decoder block
+            self.motion = nn.ModuleList(TemporalConvolution(c) for c in (*WIDTHS, WIDTHS[-1], *reversed(WIDTHS)))
 
     def forward(self, x: torch.Tensor, timesteps: torch.Tensor, frames: int = 1) -> torch.Tensor:
         embedding = self.embed(timestep_embedding(timesteps))
@@ -103,15 +102,14 @@ class TinyUNet(nn.Module):
         skips = []
         for level, block in enumerate(self.encoder):
             h = block(h, embedding)
-            h = mix(h) if level > 0 else h
+            h = mix(h)
             skips.append(h)
             if level < len(self.downsample):
                 h = self.downsample[level](h)
         h = mix(self.middle(h, embedding))
         for i, block in enumerate(self.decoder):
-            level = len(WIDTHS) - 1 - i
             h = block(torch.cat([h, skips.pop()], dim=1), embedding)
-            h = mix(h) if level > 0 else h
+            h = mix(h)
             if i < len(self.upsample):
                 h = self.upsample[i](F.interpolate(h, scale_factor=2.0, mode="nearest"))
         return F.pixel_shuffle(self.head(h), 2)

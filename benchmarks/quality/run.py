@@ -1,0 +1,110 @@
+"""Run the quality benchmark: train (or load) the tiny models, then parts A (FreeInit) and B (warping).
+
+    python benchmarks/quality/run.py [--seeds 32] [--cache DIR] [--out DIR] [--threads 2]
+
+Writes ``results.md`` (tables, timings) and PNG figures to ``--out`` (default: benchmarks/quality/results).
+Models are cached in ``--cache`` (default $TEMPORAL_NOISE_QUALITY_CACHE or
+~/.cache/comfyui-temporal-noise/quality), under a hash of the training code, plan and torch version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.quality import figures, part_freeinit, part_warp, report, training  # noqa: E402
+from benchmarks.quality.sampling import per_seed_noise, sample_video  # noqa: E402
+from benchmarks.quality.scenes import FRAMES, SIZE, random_images  # noqa: E402
+from benchmarks.quality.schedule import ddim_sample, ddim_timesteps  # noqa: E402
+
+DDIM_STEPS = 10
+FIGURE_SEEDS = 4
+
+
+def quality_figure(models: training.Models, out: Path) -> None:
+    """Data | image UNet samples, and a few video UNet samples: do the models make discs?"""
+    with torch.no_grad():
+        noise = torch.randn(36, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+        images = ddim_sample(lambda x, t: models.image(x, t), noise, ddim_timesteps(DDIM_STEPS))
+        videos = sample_video(models.video, per_seed_noise(list(range(4)), (3, FRAMES, SIZE, SIZE)), DDIM_STEPS)
+    data = random_images(36, torch.Generator().manual_seed(2))
+    top = figures.side_by_side(figures.image_grid(data, 6), figures.image_grid(images, 6))
+    rows = figures.labelled_rows([(f"video UNet\nseed {i}", video) for i, video in enumerate(videos)])
+    figures.save(out / "models.png", figures.side_by_side(top, rows))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=32, help="seeds (videos) per configuration")
+    parser.add_argument("--cache", default=None, help="model cache folder")
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"), help="output folder")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (CI machines have 2 cores)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    seeds = list(range(args.seeds))
+    timings = {}
+
+    started = time.perf_counter()
+    models = training.load_or_train(training.TrainingPlan(), training.cache_dir(args.cache))
+    timings["models (train or load)"] = time.perf_counter() - started
+    quality_figure(models, out)
+
+    started = time.perf_counter()
+    generated = part_freeinit.generate(models.video, seeds, part_freeinit.variants(full=True), DDIM_STEPS)
+    data = part_freeinit.data_videos(seeds)
+    freeinit = part_freeinit.compare(generated, data, part_freeinit.reference_videos(4 * args.seeds))
+    timings["part A (FreeInit)"] = time.perf_counter() - started
+    labels = list(generated)
+    best = next(label for label in labels if label.endswith("+4"))
+    rows = []
+    for i in range(FIGURE_SEEDS):
+        rows += [(f"data {i}", data[i]), (f"baseline {i}", generated[labels[0]].videos[i]),
+                 (f"FreeInit +4 {i}", generated[best].videos[i])]
+    figures.save(out / "freeinit.png", figures.labelled_rows(rows))
+
+    started = time.perf_counter()
+    warp = part_warp.run(models.image, seeds, list(part_warp.NOISE_MODES))
+    timings["part B (warping)"] = time.perf_counter() - started
+    for motion, examples in warp.examples.items():
+        name = motion.split()[0] + "_" + motion.split()[1].replace(".", "_").replace("°", "deg").replace("×", "x")
+        figures.save(out / f"warp_{name}.png", figures.labelled_rows(list(examples.items())))
+
+    lines = [
+        "# Quality benchmark results",
+        "",
+        f"`python benchmarks/quality/run.py --seeds {args.seeds}`, {datetime.date.today()}, torch "
+        f"{torch.__version__}, {args.threads} threads, {platform.processor() or platform.machine()}.",
+        "",
+        "## Part A: FreeInit (video UNet, DDIM 10 steps)",
+        "",
+        "Cells: mean (paired difference vs baseline; difference/std; seeds improved).",
+        "",
+        report.freeinit_table(freeinit),
+        "",
+        "## Part B: SDEdit with warped noise (image UNet per frame)",
+        "",
+        "Warping error and PSNR columns: ratio of means (difference/std; seeds improved).",
+        "",
+        report.warp_table(warp),
+        "",
+        "## Timings",
+        "",
+        *(f"- {name}: {seconds:.0f} s" for name, seconds in timings.items()),
+    ]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
