@@ -24,10 +24,10 @@ from .stats import Paired, paired
 from .unet import TinyUNet
 
 CHANNELS = 3
-SDEDIT_START = 599  # timestep SDEdit diffuses the input to (σ ≈ 1.6)
-SDEDIT_STEPS = 6
+SDEDIT_START = 299  # timestep SDEdit diffuses the input to (σ ≈ 0.8)
+SDEDIT_STEPS = 3
 SCENE_SEED_OFFSET = 500_000  # scenes of part B apart from part A's data
-WARP_SEED = 77
+MOTION_SEED_STRIDE = 10_000  # every motion gets its own scenes and noise: independent evidence per motion
 
 
 def _frame_noise(seed: int, frame: int) -> torch.Tensor:
@@ -61,7 +61,7 @@ def _warped(method: str) -> Callable[[list[int], torch.Tensor], torch.Tensor]:
         (channels are independent noise fields moved by the same map)."""
         from temporal_noise.kernels.noise_warp import warp_noise_sequence
 
-        warped = warp_noise_sequence(maps, CHANNELS * len(seeds), seed=WARP_SEED + seeds[0], method=method)
+        warped = warp_noise_sequence(maps, CHANNELS * len(seeds), seed=seeds[0], method=method)
         return warped.view(len(maps) + 1, len(seeds), CHANNELS, SIZE, SIZE).transpose(0, 1)
 
     return noise
@@ -111,19 +111,26 @@ class WarpResults:
         by_mode = self.values[motion]
         return paired(by_mode[reference][metric], by_mode[mode][metric], PER_SEED[metric])
 
+    def compare_pooled(self, reference: str, mode: str, metric: str) -> Paired:
+        """The same, pooled over all motions (each motion has its own scenes and noise)."""
+        a = torch.cat([by_mode[reference][metric] for by_mode in self.values.values()])
+        b = torch.cat([by_mode[mode][metric] for by_mode in self.values.values()])
+        return paired(a, b, PER_SEED[metric])
+
 
 def run(model: TinyUNet, seeds: list[int], modes: list[str], motions: tuple[Motion, ...] = MOTIONS,
         example_seed_index: int = 0) -> WarpResults:
     """Every motion × noise mode on every seed."""
     results = WarpResults()
-    for motion in motions:
+    for index, motion in enumerate(motions):
         maps = motion.backward_maps()
-        videos = input_videos(motion, seeds)
+        motion_seeds = [seed + MOTION_SEED_STRIDE * index for seed in seeds]
+        videos = input_videos(motion, motion_seeds)
         results.input_warping_error[motion.name] = metrics.warping_error(videos, maps).mean().item()
         results.values[motion.name] = {}
         results.examples[motion.name] = {"input": videos[example_seed_index]}
         for mode in modes:
-            noise = NOISE_MODES[mode](seeds, maps)
+            noise = NOISE_MODES[mode](motion_seeds, maps)
             out = edit(model, videos, noise)
             results.values[motion.name][mode] = {
                 "warping error": metrics.warping_error(out, maps),

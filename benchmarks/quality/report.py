@@ -59,7 +59,13 @@ def warp_table(results: WarpResults) -> str:
                 f"{results.mean(motion, mode, 'sticking'):+.3f}",
                 f"{sticking.difference:+.3f} ({sticking.standardised:+.1f})" if sticking else "—",
             ])
-    return markdown_table(header, rows)
+    table = markdown_table(header, rows)
+    modes = next(iter(results.values.values()))
+    if "independent" in modes:
+        pooled = [f"{mode} {results.compare_pooled('independent', mode, 'PSNR (dB)').difference:+.2f} dB"
+                  for mode in modes if mode != "independent"]
+        table += "\n\nPSNR against independent noise, pooled over motions: " + ", ".join(pooled) + "."
+    return table
 
 
 def _relative(comparison: Paired | None) -> str:
