@@ -27,6 +27,7 @@ from temporal_noise import NODE_CLASS_MAPPINGS
 WORKFLOWS = sorted((Path(__file__).resolve().parents[2] / "workflows").glob("*.json"))
 RUN_TIMEOUT_S = 1200.0
 FRAMES = 8
+VIDEO_MODEL_FRAMES = 9  # native video latents take 4k + 1 frames (Wan, Hunyuan: 4x temporal compression)
 SIZE = 64
 STEPS = 2
 PASSES = 2
@@ -39,7 +40,7 @@ SHRINK = {
     ("EmptyLatentImage", "batch_size"): FRAMES,
     ("EmptyHunyuanLatentVideo", "width"): SIZE,
     ("EmptyHunyuanLatentVideo", "height"): SIZE,
-    ("EmptyHunyuanLatentVideo", "length"): FRAMES + 1,
+    ("EmptyHunyuanLatentVideo", "length"): VIDEO_MODEL_FRAMES,
     ("VHS_LoadVideo", "custom_width"): SIZE,
     ("VHS_LoadVideo", "custom_height"): SIZE,
     ("VHS_LoadVideo", "frame_load_cap"): FRAMES,
@@ -50,7 +51,6 @@ SHRINK = {
     ("FreeInitSampler", "iterations"): PASSES,
     ("FreeInitFrequencyFilter", "preview_frames"): FRAMES,
     ("FreeInitFrequencyFilter", "preview_size"): 16,
-    ("TemporalNoiseCameraMotionFlow", "frames"): FRAMES,
     ("TemporalNoiseCameraMotionFlow", "width"): SIZE,
     ("TemporalNoiseCameraMotionFlow", "height"): SIZE,
     ("CheckpointLoaderSimple", "ckpt_name"): SD15_CHECKPOINT.name,
@@ -59,11 +59,18 @@ SHRINK = {
 }
 
 
+def video_frames(prompt: dict) -> int:
+    """The shrunk graph's video length: a camera flow must describe as many frames as the latent holds."""
+    native = any(entry["class_type"] == "EmptyHunyuanLatentVideo" for entry in prompt.values())
+    return VIDEO_MODEL_FRAMES if native else FRAMES
+
+
 def shrink(prompt: dict) -> dict:
+    rules = {**SHRINK, ("TemporalNoiseCameraMotionFlow", "frames"): video_frames(prompt)}
     for entry in prompt.values():
         for name, value in entry["inputs"].items():
-            if not isinstance(value, list) and (entry["class_type"], name) in SHRINK:
-                entry["inputs"][name] = SHRINK[(entry["class_type"], name)]
+            if not isinstance(value, list) and (entry["class_type"], name) in rules:
+                entry["inputs"][name] = rules[(entry["class_type"], name)]
     return prompt
 
 
@@ -107,12 +114,20 @@ def test_our_node_definitions_match_the_live_server(live_definitions: dict) -> N
             assert ours[name][key] == live_definitions[name][key], f"{name} {key}"
 
 
-def expected_width(prompt: dict, combine_id: str) -> int:
-    """Frame width a Video Combine should write: FreeInit's all_iterations output puts the passes side by side."""
-    decode = prompt[combine_id]["inputs"]["images"][0]
-    origin, slot = prompt[decode]["inputs"]["samples"]
+def expected_width(prompt: dict, video_id: str) -> int:
+    """Frame width a video should have: FreeInit's all_iterations output puts the passes side by side."""
+    node = prompt[video_id]
+    while node["class_type"] != "VAEDecode":  # back through CreateVideo etc. to the decoder
+        node = prompt[node["inputs"]["images" if "images" in node["inputs"] else "video"][0]]
+    origin, slot = node["inputs"]["samples"]
     side_by_side = prompt[origin]["class_type"] == "FreeInitSampler" and slot == 1
     return SIZE * PASSES if side_by_side else SIZE
+
+
+def written_videos(class_type: str, reported: dict, output_dir: Path) -> list[Path]:
+    """The video files a Video Combine (``gifs``) or a core SaveVideo (``images``, animated) reported."""
+    key = "gifs" if class_type == "VHS_VideoCombine" else "images"
+    return [output_dir / item["subfolder"] / item["filename"] for item in reported.get(key, [])]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.stem)
@@ -131,12 +146,12 @@ def test_workflow_runs(path: Path, comfy: ComfyClient, comfyui: ComfyServer, liv
         if not live_definitions[entry["class_type"]]["output_node"]:
             continue
         reported = result.outputs.get(node_id, {})
-        if entry["class_type"] == "VHS_VideoCombine":
-            files = reported.get("gifs", [])
-            assert files, f"node {node_id} (Video Combine) wrote no video"
-            video = output_dir / files[0]["subfolder"] / files[0]["filename"]
-            assert video.is_file() and video.stat().st_size > 0, video
-            assert video_shape(video) == (FRAMES, SIZE, expected_width(prompt, node_id)), video.name
+        if entry["class_type"] in ("VHS_VideoCombine", "SaveVideo"):
+            videos = written_videos(entry["class_type"], reported, output_dir)
+            assert videos, f"node {node_id} ({entry['class_type']}) wrote no video"
+            assert videos[0].is_file() and videos[0].stat().st_size > 0, videos[0]
+            expected = (video_frames(prompt), SIZE, expected_width(prompt, node_id))
+            assert video_shape(videos[0]) == expected, videos[0].name
         else:
             images = reported.get("images", [])
             assert images, f"node {node_id} ({entry['class_type']}) reported no images"
