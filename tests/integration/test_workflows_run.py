@@ -4,7 +4,12 @@ Each ``workflows/*.json`` is converted to the API prompt the frontend would send
 the live server's ``/object_info``), then shrunk to CPU size (8 frames, 64 px, 2 steps, 2 FreeInit passes);
 model file names are replaced by the harness's random-weight files and the input video by a generated clip.
 The run must succeed and every output node must have written its files, with the frames and sizes the
-shrunk graph asks for. Wall times are printed (run with ``-s``) and recorded as ``wall_s`` properties.
+shrunk graph asks for (ComfyUI runs the valid part of a partly invalid prompt, so every output is checked).
+Wall times are printed (run with ``-s``) and recorded as ``wall_s`` properties.
+
+A workflow that loads models the harness cannot generate is skipped, naming them: the Wan 2.1 workflow needs
+a UMT5-XXL text encoder (5.7 B parameters, fixed configuration, prompts padded to 512 tokens), which ComfyUI
+runs in fp16 on a CPU, far too slow to test; CI validates that workflow without running it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from comfy_harness.client import ComfyClient
 from comfy_harness.model_files import MOTION_MODULE_V3, SD15_CHECKPOINT, SD15_CONTROLNET
 from comfy_harness.server import ComfyServer
 from workflow_api import to_api
-from workflow_defs import fixture_object_info, pack_object_info
+from workflow_defs import fixture_object_info, inputs, pack_object_info
 
 from temporal_noise import NODE_CLASS_MAPPINGS
 
@@ -72,6 +77,17 @@ def shrink(prompt: dict) -> dict:
             if not isinstance(value, list) and (entry["class_type"], name) in rules:
                 entry["inputs"][name] = rules[(entry["class_type"], name)]
     return prompt
+
+
+def models_not_generated(prompt: dict) -> list[str]:
+    """Model files the workflow loads that the harness does not generate (no SHRINK rule names a file)."""
+    definitions = fixture_object_info()
+    missing = []
+    for entry in prompt.values():
+        for item in inputs(definitions.get(entry["class_type"], {"name": "", "input": {}})):
+            if item.is_file and (entry["class_type"], item.name) not in SHRINK:
+                missing.append(f"{entry['class_type']}.{item.name} = {entry['inputs'].get(item.name)!r}")
+    return missing
 
 
 def write_input_video(path: Path, frames: int = 2 * FRAMES, size: int = 96) -> None:
@@ -134,6 +150,8 @@ def written_videos(class_type: str, reported: dict, output_dir: Path) -> list[Pa
 def test_workflow_runs(path: Path, comfy: ComfyClient, comfyui: ComfyServer, live_definitions: dict,
                        record_property) -> None:
     prompt = shrink(to_api(json.loads(path.read_text(encoding="utf-8")), live_definitions))
+    if missing := models_not_generated(prompt):
+        pytest.skip(f"no random-weight files for {missing}")
     started = time.monotonic()
     result = comfy.run(prompt, RUN_TIMEOUT_S)
     wall = time.monotonic() - started
