@@ -12,6 +12,8 @@ NODE_MODULES = (
     "frequency_filter",
     "noise_reinit",
     "freeinit_sampler",
+    "optical_flow",
+    "camera_motion",
 )
 
 NODE_CLASS_MAPPINGS: dict[str, type] = {}
