@@ -21,8 +21,8 @@ from temporal_noise.kernels.camera_motion import (  # noqa: E402
     camera_motion_flow,
     camera_transforms,
     invert_affine,
-    pixel_centres,
 )
+from temporal_noise.kernels.flow_maps import identity_map  # noqa: E402
 from temporal_noise.kernels.flow_sequence import FlowSequence  # noqa: E402
 
 WAVES = 24
@@ -62,7 +62,7 @@ def moving_texture_clip(frames: int = 16, height: int = 256, width: int = 256, *
     for step in range(frames - 1):
         to_first_offset.append(to_first[-1] @ inverse_offset[step] + to_first_offset[-1])
         to_first.append(to_first[-1] @ inverse[step])
-    centres = pixel_centres(height, width, dtype=torch.float64).expand(frames, 2, height, width)
+    centres = identity_map(height, width, dtype=torch.float64).expand(frames, 2, height, width)
     positions = apply_affine(centres, torch.stack(to_first), torch.stack(to_first_offset))
     images = texture(positions, seed).float().permute(0, 2, 3, 1).contiguous()
     flow = camera_motion_flow(frames, height, width, pan_x=pan_x, pan_y=pan_y, zoom=zoom,
@@ -77,7 +77,7 @@ def occlusion_clip(frames: int = 4, height: int = 128, width: int = 128, *, squa
     Returns IMAGE ``[T, H, W, 3]`` and the true disocclusion ``[T−1, H, W]``: pixels of frame t+1 showing
     background that the square covered in frame t (the strip its left edge uncovers).
     """
-    centres = pixel_centres(height, width, dtype=torch.float64)
+    centres = identity_map(height, width, dtype=torch.float64)[None]
     background = texture(centres, seed)
     top, left = (height - square) // 2, width // 4
     images, covered = [], []

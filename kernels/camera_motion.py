@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import torch
 
+from .flow_maps import identity_map
 from .flow_sequence import FlowSequence
 
 Schedule = float | Sequence[float] | torch.Tensor
@@ -67,20 +68,12 @@ def camera_motion_flow(frames: int, height: int, width: int, *, pan_x: Schedule 
     matrix, offset = camera_transforms(frames - 1, pan_x=pan_x, pan_y=pan_y, zoom=zoom,
                                        rotate_degrees=rotate_degrees, height=height, width=width)
     inverse, inverse_offset = invert_affine(matrix, offset)
-    centres = pixel_centres(height, width, device=device).expand(frames - 1, 2, height, width)
+    centres = identity_map(height, width, device=device).expand(frames - 1, 2, height, width)
     return FlowSequence(
         forward=apply_affine(centres, matrix, offset) - centres,
         backward=apply_affine(centres, inverse, inverse_offset) - centres,
         frame_size=(height, width),
     )
-
-
-def pixel_centres(height: int, width: int, device: torch.device | str | None = None,
-                  dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """``[1, 2, H, W]`` pixel centres (c + ½, r + ½)."""
-    ys = torch.arange(height, dtype=dtype, device=device) + 0.5
-    xs = torch.arange(width, dtype=dtype, device=device) + 0.5
-    return torch.stack(torch.meshgrid(xs, ys, indexing="xy"), dim=0)[None]
 
 
 def _schedule(value: Schedule, steps: int, name: str) -> torch.Tensor:

@@ -9,7 +9,7 @@ OpenCV computes them; see the warp contract in ``flow_maps``):
 
 The grid may be coarser than the frames (flow computed at a reduced scale); ``frame_size`` keeps the size of
 the frames the flow describes. ``resized`` resamples to any grid, rescaling the displacements:
-``f'(q') = S·f(S⁻¹q')`` with ``S = diag(w'/w, h'/h)``.
+``f'(q') = S·f(S⁻¹q')`` with ``S = diag(w'/w, h'/h)`` (``flow_maps.resize_flow``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+
+from .flow_maps import resize_flow
 
 
 @dataclass(frozen=True)
@@ -65,23 +67,19 @@ class FlowSequence:
         return self.forward.shape[2], self.forward.shape[3]
 
     def resized(self, height: int, width: int) -> FlowSequence:
-        """The same motion sampled on a height×width grid, in pixels of that grid.
-
-        Bilinear sampling at the new pixel centres (area-weighted when shrinking); an occluded flag survives
-        where more than half of the new pixel was occluded.
-        """
+        """The same motion sampled on a height×width grid, in pixels of that grid (``flow_maps.resize_flow``);
+        a pixel stays occluded where more than half of it was occluded."""
         if (height, width) == self.grid_size:
             return self
-        if height < 1 or width < 1:
-            raise ValueError(f"cannot resize a flow to {height}x{width}")
-        scale = torch.tensor([width / self.grid_size[1], height / self.grid_size[0]],
-                             dtype=self.forward.dtype, device=self.forward.device).view(1, 2, 1, 1)
         occlusion = None
         if self.occlusion is not None:
-            occlusion = _resample(self.occlusion[:, None].to(self.forward.dtype), height, width)[:, 0] > 0.5
+            shrinking = height <= self.grid_size[0] and width <= self.grid_size[1]
+            fraction = F.interpolate(self.occlusion[:, None].float(), size=(height, width),
+                                     mode="area" if shrinking else "nearest-exact")
+            occlusion = fraction[:, 0] > 0.5
         return FlowSequence(
-            forward=_resample(self.forward, height, width) * scale,
-            backward=_resample(self.backward, height, width) * scale,
+            forward=resize_flow(self.forward, height, width),
+            backward=resize_flow(self.backward, height, width),
             frame_size=self.frame_size,
             occlusion=occlusion,
         )
@@ -94,12 +92,6 @@ class FlowSequence:
             frame_size=self.frame_size,
             occlusion=None if self.occlusion is None else self.occlusion.to(device),
         )
-
-
-def _resample(field: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """Bilinear resampling at pixel centres (``align_corners=False``), antialiased when shrinking."""
-    shrinking = height < field.shape[-2] or width < field.shape[-1]
-    return F.interpolate(field, size=(height, width), mode="bilinear", align_corners=False, antialias=shrinking)
 
 
 def check_finite(values: torch.Tensor, name: str) -> None:

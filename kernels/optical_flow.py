@@ -4,7 +4,7 @@ DIS (Kroeger et al. 2016, "Fast Optical Flow using Dense Inverse Search") in Ope
 medium presets, or Farnebäck's polynomial expansion (2003). Frames are converted to grey
 (Y = 0.299 R + 0.587 G + 0.114 B) and resized by ``scale`` once each; every consecutive pair then gets a
 forward flow (t → t+1) and a backward flow (t+1 → t), in pixels of the scaled grid, and the pixels of
-frame t+1 whose backward flow is not undone by the forward flow are marked occluded (``occlusion``).
+frame t+1 whose backward flow is not undone by the forward flow are marked occluded (``flow_maps``).
 OpenCV is imported on first use, so the rest of the library works without it.
 """
 
@@ -16,8 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .flow_maps import occlusion_from_flows
 from .flow_sequence import FlowSequence, check_finite
-from .occlusion import occlusion_from_flows
 
 FLOW_PRESETS = ("dis_ultrafast", "dis_fast", "dis_medium", "farneback")
 MIN_FLOW_SIZE = 16

@@ -14,6 +14,7 @@ NODE_MODULES = (
     "freeinit_sampler",
     "optical_flow",
     "camera_motion",
+    "integral_noise_warp",
 )
 
 NODE_CLASS_MAPPINGS: dict[str, type] = {}

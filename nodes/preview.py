@@ -12,15 +12,18 @@ from ..kernels.flow_sequence import FlowSequence
 NOISE_RANGE = 2.5
 
 
-def flow_preview(flow: FlowSequence) -> tuple[torch.Tensor, torch.Tensor]:
+def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """IMAGE of each frame's motion since the previous one (−backward flow) and the occlusion MASK, at the
-    frame size, with a still first frame."""
-    arrival = torch.cat([torch.zeros_like(flow.backward[:1]), -flow.backward])
+    frame size, with a still first frame; only the video frames in ``frames`` (indices) if given."""
+    index = torch.arange(flow.frames) if frames is None else frames
+    arrival = torch.cat([torch.zeros_like(flow.backward[:1]), -flow.backward])[index]
     occlusion = torch.zeros(flow.frames, 1, *flow.grid_size, device=flow.backward.device)
     if flow.occlusion is not None:
         occlusion[1:, 0] = flow.occlusion.float()
-    preview = to_frame_size(flow_colour(arrival).movedim(-1, 1), flow.frame_size, "bilinear")
-    return preview.movedim(1, -1).cpu(), to_frame_size(occlusion, flow.frame_size, "nearest-exact")[:, 0].cpu()
+    top = torch.hypot(flow.backward[:, 0], flow.backward[:, 1]).max().item()
+    colour = flow_colour(arrival, max_magnitude=top).movedim(-1, 1)
+    preview = to_frame_size(colour, flow.frame_size, "bilinear").movedim(1, -1)
+    return preview.cpu(), to_frame_size(occlusion[index], flow.frame_size, "nearest-exact")[:, 0].cpu()
 
 
 def flow_colour(flow: torch.Tensor, max_magnitude: float | None = None) -> torch.Tensor:
@@ -29,7 +32,7 @@ def flow_colour(flow: torch.Tensor, max_magnitude: float | None = None) -> torch
     The speed is relative to ``max_magnitude`` (default: the largest in ``flow``, so all frames of a clip
     share one scale). Hue 0 (red) is motion to the right, turning through yellow to green for motion up.
     """
-    magnitude = flow.norm(dim=1)
+    magnitude = torch.hypot(flow[:, 0], flow[:, 1])
     top = float(magnitude.max()) if max_magnitude is None else max_magnitude
     saturation = (magnitude / top).clamp(0, 1) if top > 0 else torch.zeros_like(magnitude)
     hue = torch.atan2(-flow[:, 1], flow[:, 0]).div(2 * math.pi).remainder(1)
