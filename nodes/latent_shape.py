@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..kernels.latent_geometry import latent_frame_count
+from .validation import check_latent
+
 TEMPORAL_FACTORS_BY_CHANNELS = {12: (6,), 16: (4, 8), 48: (4,), 128: (8,)}
 ANY_TEMPORAL_FACTOR = (1, 4, 6, 8)
 ASPECT_TOLERANCE = 0.05
@@ -42,11 +45,6 @@ class LatentShape:
         return noise.unflatten(1, (self.batch, self.channels)).permute(1, 2, 0, 3, 4)
 
 
-def latent_frame_count(video_frames: int, temporal_factor: int) -> int:
-    """T = (frames − 1)//k + 1: the first frame alone, then one latent frame per k video frames."""
-    return (video_frames - 1) // temporal_factor + 1
-
-
 def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[int, int],
                     temporal_factor: int = 0) -> LatentShape:
     """The shape to fill for a LATENT's ``samples`` and a video of ``video_frames`` frames of ``frame_size``.
@@ -54,8 +52,7 @@ def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[
     ``temporal_factor`` 0 picks the first factor of the channel count's model family that fits the frames.
     Raises a ValueError naming the expected latent frame count when none fits.
     """
-    if 0 in samples.shape:
-        raise ValueError(f"latent is empty: shape {tuple(samples.shape)}")
+    check_latent(samples, "latent")
     if samples.ndim == 4:
         frames, channels, height, width = samples.shape
         if temporal_factor not in (0, 1):
@@ -65,7 +62,7 @@ def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[
             raise ValueError(f"latent has {frames} frames (batch) but the video has {video_frames}: "
                              f"expected a latent batch of {video_frames}")
         shape = LatentShape(channels, height, width, frames, 1, None)
-    elif samples.ndim == 5:
+    else:
         batch, channels, frames, height, width = samples.shape
         candidates = (temporal_factor,) if temporal_factor > 0 else TEMPORAL_FACTORS_BY_CHANNELS.get(
             channels, ANY_TEMPORAL_FACTOR)
@@ -76,9 +73,6 @@ def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[
             raise ValueError(f"latent has {frames} latent frames but the video's {video_frames} frames give "
                              f"{expected}; make the latent with length {video_frames} or set temporal_factor")
         shape = LatentShape(channels, height, width, frames, fitting[0], batch)
-    else:
-        raise ValueError(f"latent must be 4-D [frames, C, h, w] or 5-D [B, C, T, h, w], got "
-                         f"{tuple(samples.shape)}")
     _check_aspect(shape, frame_size)
     return shape
 
