@@ -117,7 +117,7 @@ def video_shape(path: Path) -> tuple[int, int, int]:
 @pytest.fixture(scope="module")
 def live_definitions(comfyui: ComfyServer) -> dict:
     """The server's /object_info; also puts the input video into the server's input folder."""
-    write_input_video(comfyui.log_path.parent / "input" / INPUT_VIDEO)
+    write_input_video(comfyui.work_dir / "input" / INPUT_VIDEO)  # the server's --input-directory
     with comfyui.client() as client:
         return client.object_info()
 
@@ -159,7 +159,7 @@ def test_workflow_runs(path: Path, comfy: ComfyClient, comfyui: ComfyServer, liv
     print(f"\n{path.name}: {result.status} in {wall:.1f} s")
     result.assert_success()
 
-    output_dir = comfyui.log_path.parent / "output"
+    output_dir = comfyui.output_dir
     for node_id, entry in prompt.items():
         if not live_definitions[entry["class_type"]]["output_node"]:
             continue
