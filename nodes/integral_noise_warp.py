@@ -45,9 +45,10 @@ class IntegralNoiseWarp:
                                "particle: bilinear splats of pixel centres (faster, the authors' released "
                                "variant)."}),
                 "internal_resolution": ("INT", {
-                    "default": 2, "min": 1, "max": 8,
-                    "tooltip": "Warp on a grid this many times finer than the latent, then pool back: finer "
-                               "motion detail, more time and memory (k² per frame)."}),
+                    "default": 1, "min": 1, "max": 8,
+                    "tooltip": "Warp on a grid this many times finer than the latent, then pool back. 1 warps "
+                               "each latent pixel's exact footprint; 2-4 follow motion that varies inside a "
+                               "latent pixel, at k² the time and memory."}),
                 "seed": ("INT", {
                     "default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True,
                     "tooltip": "Seed of the first frame's noise and of all noise drawn while warping; the same "
