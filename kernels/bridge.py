@@ -11,8 +11,9 @@ increments of a Brownian bridge from 0 to x on [0, 1]. Their joint law has the o
 no sequential loop, no division by (1 − t), and no dependence on the order in which requests arrive.
 The warped pixel is Y_j = Σ_i I_ij / √(Σ_i a_ij).
 
-Requests that fall outside the previous frame (source index ``n_sources``) see fresh noise of their area:
-their term is √a·z. Sources whose requests add up to s_i get the weights w = λ_i·a with
+Source cells live in a padded grid (:class:`SourceGrid`: the frame plus a border of cells outside it).
+Requests that fall outside the previous frame see fresh noise of their area: their term is √a·z.
+Sources whose requests add up to s_i get the weights w = λ_i·a with
 
 * ``normalise_sources=True`` (particle variant, Deng et al. Alg. 3): λ_i = 1/s_i, no remainder;
 * ``normalise_sources=False`` (grid variant, Alg. 2): λ_i = 1/max(s_i, 1), remainder π_i = 1 − s_i when
@@ -20,14 +21,18 @@ their term is √a·z. Sources whose requests add up to s_i get the weights w = 
   Exact areas of a non-folding map never exceed 1 per cell; overlapping (folded) regions do, and are then
   split as the particle variant splits them, which keeps every Y_j of unit variance.
 
-With r_e = √w_e (or √a_e outside) the warp is evaluated as
+With r_e = √w_e (or √a_e outside) the warp is evaluated, channel by channel, as
 
     ζ_i = Σ_{e→i} r_e z_e + √π_i·z̃_i
     Y_j = [Σ_{e→j} w_e·x_{i(e)} + Σ_{e→j} (r_e z_e − w_e·ζ_{i(e)})] / √(Σ_{e→j} r_e²)
 
-in that order of operations, so that a request of area 1 copies its source exactly (the bracket is
+in that order of operations, so that a request of area 1 copies its source exactly (the second sum is
 z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: request e uses counter ``counter[e]`` of
-stream REQUEST, the remainder of cell i counter i of stream PAD.
+stream REQUEST, the remainder of frame pixel i counter i of stream PAD.
+
+Layout, for speed on CPU and CUDA alike: every scatter and gather is one-dimensional over indices shared
+by all channels; channels go in pairs (the two normals of one hash), the pair's ζ is one complex64
+scatter-add, and each channel gathers (x_i, ζ_i) as one complex64 element.
 """
 
 from __future__ import annotations
@@ -37,138 +42,182 @@ from dataclasses import dataclass
 
 import torch
 
-from .counter_rng import Stream, counter_normals, normals_from_states, stream_key
+from .counter_rng import CPU_CHUNK, Stream, normal_pair, stream_key, weyl_states
 from .flow_maps import check_field
 from .workspace import Workspace
 
 _TINY = 1e-30
 _COVERED = 1e-5  # a remainder below this is float32 rounding of a fully covered cell, not uncovered area
+WINDOW = 3  # request slots: cell (ox + u, oy + v) of a target's 3 × 3 window is slot u + 3v
+
+
+class SourceGrid:
+    """Cells of the previous frame plus a border of two (three after the last row/column) outside it.
+
+    Frame cell (x, y) has index (y + 2)·(W + 5) + x + 2; every index of a border cell means "outside",
+    and ``OUTSIDE`` (the top-left border cell) is the one to use when the position does not matter.
+    A particle's four cells, from origin ⌊p − ½⌋ clamped to [−2, W + 1] × [−2, H + 1], always fit.
+    """
+
+    PAD = 2
+    OUTSIDE = 0
+
+    def __init__(self, height: int, width: int) -> None:
+        self.height, self.width = height, width
+        self.padded_height, self.padded_width = height + 2 * self.PAD + 1, width + 2 * self.PAD + 1
+        self.size = self.padded_height * self.padded_width
+
+    def index(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Index of cell (x, y) (integer tensors, inside the padded grid)."""
+        return (y + self.PAD) * self.padded_width + x + self.PAD
+
+    def frame(self, cells: torch.Tensor) -> torch.Tensor:
+        """The frame's part [..., H, W] of per-cell values [..., size]."""
+        grid = cells.unflatten(-1, (self.padded_height, self.padded_width))
+        return grid[..., self.PAD:self.PAD + self.height, self.PAD:self.PAD + self.width]
+
+    def in_frame(self, device: torch.device) -> torch.Tensor:
+        """[size] bool: True for the cells of the frame."""
+        mask = torch.zeros(self.size, dtype=torch.bool, device=device)
+        self.frame(mask).fill_(True)
+        return mask
 
 
 @dataclass
 class Requests:
-    """Requests of target pixels to source cells, one entry per (target, source cell) pair."""
+    """Requests of target pixels to source cells (indices of a :class:`SourceGrid`), one per pair.
 
-    target: torch.Tensor  # [E] int64 target pixel index r·W + c
-    source: torch.Tensor  # [E] int64 source cell index, or n_sources for "outside the previous frame"
+    With ``per_target = K`` the first P·K requests are laid out [P, K] (request k of target j is entry
+    j·K + k) and ``target`` names the targets of the requests after them (None if there are none);
+    without it ``target`` names every request's target. Sources may be int32.
+    """
+
+    target: torch.Tensor | None  # [E] int64 target pixel index r·W + c
+    source: torch.Tensor  # [E] int32 or int64 source cell of the SourceGrid
     area: torch.Tensor  # [E] float, ≥ 0
     counter: torch.Tensor  # [E] int64 counter of the request's normals (stream REQUEST)
     states: torch.Tensor | None = None  # precomputed weyl_states(counter), when the counters repeat
+    per_target: int | None = None
+
+
+class _TargetSums:
+    """Σ over each target's requests, chunk by chunk, into [n_targets] totals.
+
+    The fixed block (K requests per target, target e // K) sums by a matrix–vector product with ones,
+    the requests after it by an index-add over their targets. Chunks never straddle the two.
+    """
+
+    def __init__(self, requests: Requests, n_targets: int, dtype: torch.dtype, device: torch.device,
+                 preferred: int) -> None:
+        self.per_target, self.target = requests.per_target, requests.target
+        total = requests.source.numel()
+        self.fixed = 0 if self.per_target is None else n_targets * self.per_target
+        size = preferred if self.per_target is None else max(1, preferred // self.per_target) * self.per_target
+        self.chunks = ([(e, min(self.fixed, e + size)) for e in range(0, self.fixed, size)]
+                       + [(e, min(total, e + preferred)) for e in range(self.fixed, total, preferred)])
+        self.size = max([last - first for first, last in self.chunks], default=1)
+        self.ones = None if self.per_target is None else torch.ones(self.per_target, dtype=dtype, device=device)
+
+    def start(self, out: torch.Tensor) -> None:
+        """Prepare ``out`` for a pass over the chunks in order (the fixed block assigns, the rest adds)."""
+        if self.per_target is None:
+            out.zero_()
+
+    def add(self, values: torch.Tensor, first: int, out: torch.Tensor) -> None:
+        """Add the sums of ``values``, the requests [first, first + len), into ``out``."""
+        if first >= self.fixed:
+            out.index_add_(0, self.target[first - self.fixed:first - self.fixed + values.numel()], values)
+        else:
+            k = self.per_target
+            torch.mv(values.view(-1, k), self.ones.to(values.dtype), out=out[first // k:(first + values.numel()) // k])
 
 
 def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, request_key: int | torch.Tensor,
                  pad_key: int | torch.Tensor | None = None, normalise_sources: bool,
                  workspace: Workspace | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Warped pixels [n_targets, C] from source pixels ``values`` [n_sources, C] (see module docstring).
+    """Warped pixels [C, n_targets] from the source frame ``values`` [C, H, W] (see module docstring).
 
     ``pad_key`` is the stream of the cells' unrequested remainders (grid variant); without it there is no
     remainder term. Every target must have requests of positive total area. Intermediate tensors live in
-    ``workspace``; the result goes to ``out`` when given.
+    ``workspace``; the result goes to ``out`` when given. On the CPU the requests are processed in
+    cache-sized chunks: a channel pair's normals never leave the cache.
     """
     ws = workspace or Workspace(values.device)
-    n_sources, channels = values.shape
-    dtype = values.dtype
-    n_requests = requests.target.numel()
-    source, target = requests.source, requests.target
+    channels, height, width = values.shape
+    device, dtype = values.device, values.dtype
+    grid = ws.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
+    outside = ws.cached("outside_cells", (height, width, str(device)), lambda: ~grid.in_frame(device))
+    n_requests = requests.source.numel()
+    source = requests.source
     area = requests.area.to(dtype)
-    outside = torch.eq(source, n_sources, out=ws.buffer("outside", (n_requests,), torch.bool))
+    complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+    sums = _TargetSums(requests, n_targets, dtype, device, CPU_CHUNK if device.type == "cpu" else n_requests)
+    chunks, size = sums.chunks, sums.size
 
-    total = ws.zeros("total", (n_sources + 1,), dtype).index_add_(0, source, area)
-    scale = ws.buffer("scale", (n_sources + 1,), dtype)
-    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_()
-    scale[n_sources] = 0.0
-    weight = torch.index_select(scale, 0, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)
-    root = torch.where(outside, area, weight, out=ws.buffer("root", (n_requests,), dtype))
-    norm = ws.zeros("norm", (n_targets,), dtype).index_add_(0, target, root)
-    inv_norm = norm.sqrt_().reciprocal_()
-    root.sqrt_()
+    total = ws.zeros("total", (grid.size,), dtype).index_add_(0, source, area)
+    scale = ws.buffer("scale", (grid.size,), dtype)
+    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 0.0)
+    cell_scale = torch.index_select(scale, 0, source, out=ws.buffer("cell_scale", (n_requests,), dtype))
+    weight = ws.cached("weight", (n_requests, complex_dtype, str(device)),
+                       lambda: torch.zeros(n_requests, dtype=complex_dtype, device=device))  # w + 0i
+    torch.mul(cell_scale, area, out=torch.view_as_real(weight)[:, 0])
+    variance = torch.where(cell_scale > 0, torch.view_as_real(weight)[:, 0], area,
+                           out=ws.buffer("variance", (n_requests,), dtype))  # r², outside requests: a
+    inv_norm = ws.buffer("norm", (n_targets,), dtype)
+    sums.start(inv_norm)
+    for first, last in chunks:
+        sums.add(variance[first:last], first, inv_norm)
+    inv_norm.sqrt_().reciprocal_()
+    states = requests.states if requests.states is not None else weyl_states(requests.counter, channels)
 
-    noise = ws.buffer("request_noise", (n_requests, channels), torch.float32)
-    if requests.states is not None:
-        normals_from_states(requests.states, channels, request_key, out=noise, workspace=ws)
-    else:
-        counter_normals(requests.counter, channels, request_key, out=noise, workspace=ws)
-    if dtype != torch.float32:
-        noise = noise.to(dtype)
-    noise.mul_(root[:, None])
-
-    zeta = ws.zeros("zeta", (n_sources + 1, channels), dtype).index_add_(0, source, noise)
+    remainder = pad_states = None
     if pad_key is not None:
-        remainder = total[:n_sources].neg_().add_(1.0)
-        remainder.masked_fill_(remainder < _COVERED, 0.0).sqrt_()
-        cells = torch.arange(n_sources, device=values.device)
-        pad_noise = counter_normals(cells, channels, pad_key, workspace=ws).to(dtype)
-        zeta[:n_sources].addcmul_(pad_noise, remainder[:, None])
+        remainder = grid.frame(total).neg().add_(1.0)
+        remainder.masked_fill_(remainder < _COVERED, 0.0)
+        pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
+                               lambda: weyl_states(torch.arange(height * width, device=device), channels))
 
-    gathered = ws.buffer("gathered", (n_requests, channels), dtype)
-    torch.index_select(zeta, 0, source, out=gathered)
-    noise.addcmul_(gathered, weight[:, None], value=-1.0)
-    padded = ws.buffer("padded_values", (n_sources + 1, channels), dtype)
-    padded[:n_sources].copy_(values)
-    padded[n_sources].zero_()
-    torch.index_select(padded, 0, source, out=gathered)
-    noise.addcmul_(gathered, weight[:, None])
-
+    noise = ws.buffer("request_noise", (size,), complex_dtype)  # r_e·z_e of a channel pair
+    noise_parts = torch.view_as_real(noise)
+    gathered = ws.buffer("gathered", (size,), complex_dtype)
+    zeta = ws.buffer("zeta", (grid.size,), complex_dtype)  # ζ_i of the channel pair
+    zeta_parts = torch.view_as_real(zeta)
+    table = ws.cached("table", (grid.size, complex_dtype, str(device)),
+                      lambda: torch.zeros(grid.size, dtype=complex_dtype, device=device))  # x_i + iζ_i
+    table_parts = torch.view_as_real(table)
+    noise_sum = ws.buffer("noise_sum", (n_targets,), complex_dtype)  # Σ_e r_e z_e of the pair, per target
+    noise_sum_parts = torch.view_as_real(noise_sum)
+    pulled = ws.buffer("pulled", (n_targets,), complex_dtype)  # Σ_e w_e·(x + iζ) of one channel
+    pulled_parts = torch.view_as_real(pulled)
     if out is None:
-        out = torch.empty((n_targets, channels), dtype=dtype, device=values.device)
-    out.zero_().index_add_(0, target, noise)
-    return out.mul_(inv_norm[:, None])
-
-
-WINDOW = 3  # request slots: cell (ox + u, oy + v) of a target's 3 × 3 window is slot u + 3v
-
-
-def window_requests(origin: torch.Tensor, areas: torch.Tensor, slots: tuple[int, ...], height: int, width: int,
-                    fresh: torch.Tensor | None, *, compact: bool, workspace: Workspace | None = None,
-                    external: torch.Tensor | None = None) -> Requests:
-    """Requests of every target j to the cells origin_j + (u, v) of its window, slot u + 3v.
-
-    ``origin`` [2, P] int64 (x, y), ``areas`` [P, K] for the slot ids ``slots`` (K of them). Cells outside
-    the frame become outside requests. A target without any in-frame area, or marked in ``fresh`` [P],
-    gets fresh noise: a single outside request of area 1 in its first slot. The counter of a request is
-    9j + slot, so the particle and grid variants draw the same normal for the same (target, cell).
-    ``compact`` drops requests of zero area (their number then depends on the map); otherwise every
-    target has exactly K requests, whose targets, counters and Weyl states repeat every frame. Targets
-    marked in ``external`` [P] (compact only) get their requests elsewhere: none here.
-    """
-    ws = workspace or Workspace(areas.device)
-    n_targets, n_slots = areas.shape
-    n_sources = height * width
-    shape = (n_targets, n_slots)
-    device = areas.device
-    offsets = ws.cached("window_slots", slots, lambda: torch.tensor(slots, device=device))
-    cell_x = torch.add(origin[0][:, None], offsets % WINDOW, out=ws.buffer("cell_x", shape, torch.int64))
-    cell_y = torch.add(origin[1][:, None], offsets // WINDOW, out=ws.buffer("cell_y", shape, torch.int64))
-    inside = torch.ge(cell_x, 0, out=ws.buffer("inside", shape, torch.bool))
-    check = ws.buffer("check", shape, torch.bool)
-    inside.logical_and_(torch.lt(cell_x, width, out=check))
-    inside.logical_and_(torch.ge(cell_y, 0, out=check))
-    inside.logical_and_(torch.lt(cell_y, height, out=check))
-    source = torch.mul(cell_y, width, out=ws.buffer("source", shape, torch.int64)).add_(cell_x)
-    source.masked_fill_(torch.logical_not(inside, out=check), n_sources)
-    has_area = torch.gt(areas, 0, out=check).logical_and_(inside)
-    no_source = torch.any(has_area, dim=1, out=ws.buffer("no_source", (n_targets,), torch.bool)).logical_not_()
-    if fresh is not None:
-        no_source.logical_or_(fresh.reshape(-1))
-    if external is not None:
-        no_source.logical_and_(~external)
-    first_slot = ws.cached("first_slot", (n_slots, areas.dtype),
-                           lambda: (torch.arange(n_slots, device=device) == 0).to(areas.dtype))
-    areas = torch.where(no_source[:, None], first_slot, areas, out=ws.buffer("areas", shape, areas.dtype))
-    source.masked_fill_(no_source[:, None], n_sources)
-    target, counter = ws.cached("window_ids", (shape, slots), lambda: _window_ids(n_targets, offsets))
-    if compact:
-        keep = areas > 0
-        if external is not None:
-            keep &= ~external[:, None]
-        return Requests(target[keep], source[keep], areas[keep], counter[keep])
-    return Requests(target.reshape(-1), source.reshape(-1), areas.reshape(-1), counter.reshape(-1))
-
-
-def _window_ids(n_targets: int, slots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Target index and request counter 9j + slot of a [P, K] window layout."""
-    target = torch.arange(n_targets, device=slots.device)[:, None].expand(n_targets, slots.numel()).contiguous()
-    return target, target * WINDOW**2 + slots
+        out = torch.empty((channels, n_targets), dtype=dtype, device=device)
+    for m in range(states.shape[0]):
+        zeta.zero_()
+        sums.start(noise_sum)
+        for first, last in chunks:
+            n = last - first
+            normal_pair(states[m, first:last], request_key, noise_parts[:n, 0], noise_parts[:n, 1],
+                        variance=variance[first:last], workspace=ws)
+            zeta.index_add_(0, source[first:last], noise[:n])
+            sums.add(noise[:n], first, noise_sum)
+        if pad_states is not None:
+            pad = ws.buffer("pad_noise", (height, width), complex_dtype)
+            pad_parts = torch.view_as_real(pad).view(-1, 2)
+            normal_pair(pad_states[m], pad_key, pad_parts[:, 0], pad_parts[:, 1], variance=remainder.view(-1),
+                        workspace=ws)
+            grid.frame(zeta).add_(pad)
+        for half in range(min(2, channels - 2 * m)):
+            c = 2 * m + half
+            grid.frame(table_parts[:, 0]).copy_(values[c])
+            table_parts[:, 1].copy_(zeta_parts[:, half])
+            sums.start(pulled)
+            for first, last in chunks:
+                n = last - first
+                torch.index_select(table, 0, source[first:last], out=gathered[:n])
+                sums.add(gathered[:n].mul_(weight[first:last]), first, pulled)
+            # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
+            torch.sub(noise_sum_parts[:, half], pulled_parts[:, 1], out=out[c]).add_(pulled_parts[:, 0])
+    return out.mul_(inv_norm)
 
 
 RequestBuilder = Callable[[torch.Tensor, torch.Tensor | None, int, Workspace], Requests]
@@ -222,10 +271,9 @@ def warp_with(build_requests: RequestBuilder, noise: torch.Tensor, backward_map:
     for b in range(batch):
         requests = build_requests(maps[min(b, maps.shape[0] - 1)],
                                   None if masks is None else masks[min(b, masks.shape[0] - 1)], channels, ws)
-        values = batched[b].reshape(channels, height * width).t().to(dtype)
-        warped = bridge_split(values, requests, height * width,
+        warped = bridge_split(batched[b].to(dtype), requests, height * width,
                               request_key=stream_key(seed, frame, Stream.REQUEST, b),
                               pad_key=None if normalise_sources else stream_key(seed, frame, Stream.PAD, b),
                               normalise_sources=normalise_sources, workspace=ws)
-        out[b] = warped.t().reshape(channels, height, width)
+        out[b] = warped.reshape(channels, height, width)
     return out if noise.ndim == 4 else out[0]

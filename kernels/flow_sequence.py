@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from .flow_maps import resize_flow
+from .flow_maps import identity_map, resize_flow, sample_bilinear
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,39 @@ class FlowSequence:
             backward=resize_flow(self.backward, height, width),
             frame_size=self.frame_size,
             occlusion=occlusion,
+        )
+
+    def strided(self, step: int) -> FlowSequence:
+        """The motion between frames 0, k, 2k, … (k = ``step``), each flow composed over its k steps.
+
+        Backward, from frame t to t − k: ``b(p) = Σ_{s<k} b_{t−s}(p_s)`` with ``p_0 = p`` and
+        ``p_{s+1} = p_s + b_{t−s}(p_s)`` (bilinear samples); forward likewise from t − k to t. A pixel is
+        occluded if it is at any step along its backward path. Frames after the last multiple of k drop out.
+        """
+        if step < 1:
+            raise ValueError(f"step must be at least 1, got {step}")
+        if step == 1:
+            return self
+        count = (self.frames - 1) // step
+        if count == 0:
+            raise ValueError(f"a flow of {self.frames} frames has no span of {step} frames")
+        windows = torch.arange(count, device=self.forward.device) * step
+        centres = identity_map(*self.grid_size, self.forward.device, self.forward.dtype)
+        backward_position, forward_position = centres.expand(count, -1, -1, -1), centres.expand(count, -1, -1, -1)
+        occluded = None if self.occlusion is None else torch.zeros(count, *self.grid_size, dtype=torch.bool,
+                                                                   device=self.forward.device)
+        for s in range(step):
+            later, earlier = windows + step - 1 - s, windows + s
+            if occluded is not None:
+                occlusion = self.occlusion[later, None].to(self.forward.dtype)
+                occluded |= sample_bilinear(occlusion, backward_position)[:, 0] > 0.5
+            backward_position = backward_position + sample_bilinear(self.backward[later], backward_position)
+            forward_position = forward_position + sample_bilinear(self.forward[earlier], forward_position)
+        return FlowSequence(
+            forward=forward_position - centres,
+            backward=backward_position - centres,
+            frame_size=self.frame_size,
+            occlusion=occluded,
         )
 
     def to(self, device: torch.device | str) -> FlowSequence:

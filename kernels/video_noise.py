@@ -1,12 +1,15 @@
-"""Noise for a video latent from the video's motion: warp, pool, compress time, degrade.
+"""Noise for a video latent from the video's motion: compose over the VAE's time step, warp, pool, degrade.
 
-1. The flow is resampled to the warp grid, k× the latent grid (k = ``internal_resolution``), and its
+1. A causal video VAE keeps frame 0 and then one latent frame per k_t frames (T = (frames − 1)//k_t + 1),
+   so the flow is composed over k_t frames (``FlowSequence.strided``): latent frame i+1 is warped from
+   latent frame i by the motion of frames i·k_t → (i+1)·k_t in one step. (Warping every video frame and
+   keeping every k_t-th would re-split sub-pixel motion k_t times: half a pixel per frame over 4 frames
+   keeps a correlation of 6/16 with the true 2-pixel shift instead of 1.)
+2. The flow is resampled to the warp grid, k× the latent grid (k = ``internal_resolution``), and its
    backward flow turned into backward maps (``flow_maps``).
-2. ``warp_noise_sequence`` draws frame 0 and warps each frame into the next (Deng et al. 2024, Sec. 3),
+3. ``warp_noise_sequence`` draws frame 0 and warps each frame into the next (Deng et al. 2024, Sec. 3),
    with fresh noise where the flow marks occlusion.
-3. ``pool_to_latent``: k×k block sums / k, so every latent pixel stays N(0, 1).
-4. ``compress_time``: a causal video VAE keeps the first frame and then one latent frame per
-   ``temporal_factor`` frames (T = (frames − 1)//k_t + 1).
+4. ``pool_to_latent``: k×k block sums / k, so every latent pixel stays N(0, 1).
 5. ``degrade`` with γ (times an optional mask in [0, 1]): ((1−γ)W + γF)/√((1−γ)² + γ²), F fresh noise.
 """
 
@@ -38,12 +41,14 @@ def video_noise(flow: FlowSequence, channels: int, latent_size: tuple[int, int],
     if not 0 <= degradation <= 1:
         raise ValueError(f"degradation must be in [0, 1], got {degradation}")
     height, width = latent_size
-    grid = flow.to(device).resized(height * internal_resolution, width * internal_resolution)
-    noise = warp_noise_sequence(
-        map_from_backward_flow(grid.backward), channels, seed=seed, method=method,
-        occlusion=grid.occlusion if occlusion else None, device=device,
-    )
-    noise = compress_time(pool_to_latent(noise, internal_resolution), temporal_factor)
+    grid_size = (height * internal_resolution, width * internal_resolution)
+    if flow.frames > temporal_factor:
+        grid = flow.to(device).strided(temporal_factor).resized(*grid_size)
+        maps, occluded = map_from_backward_flow(grid.backward), grid.occlusion if occlusion else None
+    else:  # a single latent frame: nothing to warp
+        maps, occluded = torch.empty(0, 2, *grid_size, device=device), None
+    noise = warp_noise_sequence(maps, channels, seed=seed, method=method, occlusion=occluded, device=device)
+    noise = pool_to_latent(noise, internal_resolution)
     if degradation == 0:
         return noise
     gamma = torch.tensor(degradation, device=noise.device)

@@ -8,16 +8,17 @@ q = p_j − (½, ½), (ox, oy) = ⌊q⌋ and (fx, fy) = q − ⌊q⌋,
 
 Every source cell splits its value among all its requests, normalised to sum 1, by the Brownian bridge,
 and Y_j = Σ_i I_ij / √(Σ_i w_ij) (:func:`bridge.bridge_split` with ``normalise_sources=True``). Cells
-outside the previous frame contribute fresh noise of their weight; a target with no cell in the frame,
-or marked in ``fresh_mask`` (disocclusion), gets fresh noise. No per-cell lists, no cap on the number of
-requests per cell, no sequential loop: a fixed 4 requests per target, gathers and scatter-adds.
+outside the previous frame contribute fresh noise of their weight, so a target with no cell in the frame,
+or marked in ``fresh_mask`` (disocclusion), is fresh noise: Σ_k √a_k·z_k with Σ_k a_k = 1. No per-cell
+lists, no cap on the number of requests per cell, no sequential loop: a fixed 4 requests per target,
+gathers and scatter-adds.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .bridge import Requests, warp_with, window_requests
+from .bridge import WINDOW, Requests, SourceGrid, warp_with
 from .counter_rng import weyl_states
 from .workspace import Workspace
 
@@ -41,14 +42,31 @@ def bilinear_footprint(points: torch.Tensor, height: int, width: int) -> tuple[t
 
 def particle_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,
                       workspace: Workspace) -> Requests:
-    """The four bilinear requests of every target pixel of a [2, H, W] backward map."""
+    """The four bilinear requests of every target pixel of a [2, H, W] map, laid out [P, 4].
+
+    Cells outside the frame are border cells of the :class:`SourceGrid` (fresh noise); a target marked
+    in ``fresh_mask`` sends all four requests outside. Counters 9j + slot and their Weyl states repeat
+    every frame and are computed once per workspace.
+    """
     height, width = backward_map.shape[-2:]
+    n_targets = height * width
+    device = backward_map.device
+    grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
+    slots = torch.tensor(FOOTPRINT_SLOTS, device=device)
+    offsets = workspace.cached("particle_offsets", (grid.padded_width, str(device)),
+                               lambda: ((slots // WINDOW) * grid.padded_width + slots % WINDOW).int())
     origin, weights = bilinear_footprint(backward_map.reshape(2, -1), height, width)
-    requests = window_requests(origin, weights, FOOTPRINT_SLOTS, height, width, fresh_mask, compact=False,
-                               workspace=workspace)
-    requests.states = workspace.cached("particle_states", (requests.counter.shape, channels),
-                                       lambda: weyl_states(requests.counter, channels))
-    return requests
+    source = workspace.buffer("particle_source", (n_targets, len(FOOTPRINT_SLOTS)), torch.int32)
+    torch.add(grid.index(origin[0], origin[1])[:, None], offsets, out=source)
+    if fresh_mask is not None:
+        source.masked_fill_(fresh_mask.reshape(-1, 1), SourceGrid.OUTSIDE)
+
+    def counters() -> tuple[torch.Tensor, torch.Tensor]:
+        counter = (torch.arange(n_targets, device=device)[:, None] * WINDOW**2 + slots).reshape(-1)
+        return counter, weyl_states(counter, channels)
+
+    counter, states = workspace.cached("particle_counters", (n_targets, channels, str(device)), counters)
+    return Requests(None, source.view(-1), weights.view(-1), counter, states, per_target=len(FOOTPRINT_SLOTS))
 
 
 def warp_particle(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,

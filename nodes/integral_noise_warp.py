@@ -45,9 +45,10 @@ class IntegralNoiseWarp:
                                "particle: bilinear splats of pixel centres (faster, the authors' released "
                                "variant)."}),
                 "internal_resolution": ("INT", {
-                    "default": 2, "min": 1, "max": 8,
-                    "tooltip": "Warp on a grid this many times finer than the latent, then pool back: finer "
-                               "motion detail, more time and memory (k² per frame)."}),
+                    "default": 1, "min": 1, "max": 8,
+                    "tooltip": "Warp on a grid this many times finer than the latent, then pool back. 1 warps "
+                               "each latent pixel's exact footprint; 2-4 follow motion that varies inside a "
+                               "latent pixel, at k² the time and memory."}),
                 "seed": ("INT", {
                     "default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True,
                     "tooltip": "Seed of the first frame's noise and of all noise drawn while warping; the same "
@@ -102,7 +103,7 @@ class IntegralNoiseWarp:
         mask = None if degradation_mask is None else frames_of_mask(
             degradation_mask, video_frames, frame_size, "degradation_mask")
         batch = shape.batch or 1
-        progress = Progress((video_frames - 1) * (1 if flow is not None else 2) + 1)
+        progress = Progress((video_frames - 1 if flow is None else 0) + shape.frames)
         if flow is None:
             grid_side = max(shape.height, shape.width) * internal_resolution
             scale = min(1.0, max(grid_side, MIN_FLOW_SIDE) / max(frame_size))
@@ -113,7 +114,7 @@ class IntegralNoiseWarp:
             occlusion=occlusion == OCCLUSION_MODES[0], degradation=degradation, degradation_mask=mask,
             device=_compute_device(),
         ).cpu()
-        progress.advance(video_frames - 1)
+        progress.advance(shape.frames - 1)
         samples = shape.arrange(noise)
         preview = _preview(noise[:, : shape.channels], frames, flow, shape)
         progress.advance()

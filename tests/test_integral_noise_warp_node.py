@@ -131,6 +131,16 @@ def test_half_pixel_motion_splits_each_noise_pixel_between_two(comfy):
     assert abs(shifted_correlation(latent["samples"], 1) - 0.5) < 0.04
 
 
+def test_video_latent_frames_follow_the_motion_over_the_vae_time_step(comfy):
+    """Wan-style 4x temporal compression, 4 px per frame (half a latent pixel): consecutive latent frames are
+    16 px = 2 latent pixels apart, and the noise follows in one composed step (measured correlation 1.0;
+    warping every frame and keeping every 4th would keep only about 6/16)."""
+    flow = camera_motion_flow(17, 128, 128, pan_x=4.0)
+    _, latent, _ = run(comfy, flow=flow, latent={"samples": torch.zeros(1, 16, 5, 16, 16)})
+    frames = latent["samples"][0].movedim(1, 0)
+    assert shifted_correlation(frames, 2) > 0.99
+
+
 def test_fresh_noise_replaces_only_occluded_pixels(comfy):
     forward = torch.zeros(1, 2, 16, 16)
     occlusion = torch.zeros(1, 16, 16, dtype=torch.bool)
@@ -168,6 +178,8 @@ def test_progress_counts_flow_and_warp_and_honours_interrupt(comfy):
     images, _ = moving_texture_clip(5, 64, 64, pan_x=2.0)
     run(comfy, images=images)
     assert comfy.utils.ProgressBar.instances[-1].updates[-1] == (9, 9)  # 4 flow pairs, 4 warps, 1 finish
+    run(comfy, images=images, channels=16, temporal_factor=4)
+    assert comfy.utils.ProgressBar.instances[-1].updates[-1] == (6, 6)  # 4 flow pairs, 1 warp (2 latent frames)
     comfy.model_management.interrupted = True
     with pytest.raises(comfy.model_management.InterruptProcessingException):
         run(comfy, images=images)

@@ -1,4 +1,4 @@
-"""Optical flow on synthetic clips with known motion, occlusion, the FLOW container, and the node."""
+"""Optical flow on synthetic clips with known motion, occlusion, and the Optical Flow node."""
 
 import importlib.util
 import sys
@@ -9,7 +9,6 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.synthetic_video import moving_texture_clip, occlusion_clip
-from temporal_noise.kernels.flow_sequence import FlowSequence
 from temporal_noise.kernels.optical_flow import FLOW_PRESETS, estimate_flow
 from temporal_noise.nodes.optical_flow import OpticalFlow
 
@@ -95,29 +94,6 @@ def test_modules_load_without_opencv(monkeypatch, module):
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     with pytest.raises(ImportError):
         estimate_flow(torch.rand(2, 3, 32, 32))
-
-
-def test_flow_sequence_validation():
-    flow = torch.zeros(2, 2, 4, 4)
-    with pytest.raises(ValueError, match="same shape"):
-        FlowSequence(flow, torch.zeros(3, 2, 4, 4), (4, 4))
-    with pytest.raises(ValueError, match=r"backward flow contains NaN or infinite values \(first in frame 1\)"):
-        FlowSequence(flow, flow.clone().index_put_((torch.tensor(1),), torch.tensor(float("inf"))), (4, 4))
-    with pytest.raises(ValueError, match=r"\[frames - 1, 2, height, width\]"):
-        FlowSequence(torch.zeros(2, 3, 4, 4), torch.zeros(2, 3, 4, 4), (4, 4))
-    with pytest.raises(ValueError, match="forward flow is empty"):
-        FlowSequence(torch.zeros(0, 2, 4, 4), torch.zeros(0, 2, 4, 4), (4, 4))
-    with pytest.raises(ValueError, match="occlusion must be a bool tensor of shape"):
-        FlowSequence(flow, flow, (4, 4), occlusion=torch.zeros(2, 4, 4))
-    with pytest.raises(ValueError, match="frame_size"):
-        FlowSequence(flow, flow, (0, 4))
-
-
-def test_resized_occlusion_keeps_pixels_mostly_occluded():
-    occlusion = torch.zeros(1, 8, 8, dtype=torch.bool)
-    occlusion[0, :4, :3] = True  # a 4×3 block: after halving, 2×1 whole pixels and 2 half pixels
-    flow = FlowSequence(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 8, 8), (8, 8), occlusion)
-    assert flow.resized(4, 4).occlusion[0].nonzero().tolist() == [[0, 0], [1, 0]]
 
 
 def test_node_runs_with_progress_and_returns_frame_aligned_outputs(fake_comfy):
