@@ -155,11 +155,11 @@ def text_to_video() -> Graph:
     positive, negative = setup.positive, setup.negative
     setup = Column(graph, 850)
     latent = setup.add("EmptyLatentImage", LATENT)
-    lowpass = setup.add("FreeInitFrequencyFilter")
+    lowpass = setup.add("TemporalNoiseFrequencyFilter")
     preview = setup.add("PreviewImage", title="Filter: white = kept from the previous pass", height=300)
     graph.link(lowpass, "preview", preview, "images")
     sampling = Column(graph, 1230)
-    sampler = sampling.add("FreeInitSampler", SAMPLING)
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", SAMPLING)
     graph.connect(sampler, model=model, positive=positive, negative=negative, latent_image=latent,
                   filter=(lowpass, "filter"))
     save_freeinit_videos(graph, 1610, checkpoint, sampler, "TemporalNoise/freeinit_t2v", "FreeInit result")
@@ -197,9 +197,9 @@ def controlnet_video() -> Graph:
     apply = apply_controlnet(setup, control, edges)
     latent = control.add("EmptyLatentImage", LATENT)
     graph.link(video, "frame_count", latent, "batch_size")
-    lowpass = control.add("FreeInitFrequencyFilter", {"filter_type": "butterworth"})
+    lowpass = control.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"})
     sampling = Column(graph, 1610)
-    sampler = sampling.add("FreeInitSampler", {**SAMPLING, "iterations": 3})
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {**SAMPLING, "iterations": 3})
     graph.connect(sampler, model=model, positive=(apply, "positive"), negative=(apply, "negative"), latent_image=latent,
                   filter=(lowpass, "filter"))
     save_freeinit_videos(graph, 1990, checkpoint, sampler, "TemporalNoise/freeinit_controlnet",
@@ -238,9 +238,9 @@ def freeinit_by_hand() -> Graph:
     graph.connect(guider, model=model, positive=positive, negative=negative)
     graph.link(model, 0, sigmas, "model")
     filters = Column(graph, 1230)
-    used = filters.add("FreeInitFrequencyFilter", {"filter_type": "butterworth"}, title="Frequency Filter (used)")
+    used = filters.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"}, title="Frequency Filter (used)")
     used_preview = filters.add("PreviewImage", title="butterworth n = 4", height=260)
-    paper = filters.add("FreeInitFrequencyFilter", title="Frequency Filter (paper default)")
+    paper = filters.add("TemporalNoiseFrequencyFilter", title="Frequency Filter (paper default)")
     paper_preview = filters.add("PreviewImage", title="gaussian 0.25 / 0.25", height=260)
     graph.link(used, "preview", used_preview, "images")
     graph.link(paper, "preview", paper_preview, "images")
@@ -251,7 +251,7 @@ def freeinit_by_hand() -> Graph:
         return node
 
     def reinit(column: Column, previous: Node, iteration: int) -> Node:
-        node = column.add("FreeInitNoiseReinit", {"seed": SEED, "iteration": iteration},
+        node = column.add("TemporalNoiseNoiseReinit", {"seed": SEED, "iteration": iteration},
                           title=f"Noise Reinit {iteration}")
         graph.connect(node, model=model, samples=(previous, "output"), sigmas=sigmas, seed=seed,
                             filter=(used, "filter"), latent_image=latent, initial_noise=noise)
@@ -354,11 +354,11 @@ def camera_motion_freeinit() -> Graph:
     noise = Column(graph, 1230)
     warp = noise.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED})
     graph.connect(warp, flow=(camera, "flow"), latent=latent)
-    lowpass = noise.add("FreeInitFrequencyFilter", {"filter_type": "butterworth"})
+    lowpass = noise.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"})
     noise_preview = noise.add("PreviewImage", title="Camera flow and warped noise", height=260)
     graph.link(warp, "preview", noise_preview, "images")
     sampling = Column(graph, 1610)
-    sampler = sampling.add("FreeInitSampler", {**SAMPLING, "iterations": 3})
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {**SAMPLING, "iterations": 3})
     graph.connect(sampler, model=model, positive=positive, negative=negative, latent_image=latent,
                   filter=(lowpass, "filter"), initial_noise=(warp, "noise"))
     save_freeinit_videos(graph, 1990, checkpoint, sampler, "TemporalNoise/camera_freeinit", "Result")
@@ -409,12 +409,13 @@ def wan_text_to_video() -> Graph:
     warp = video.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED, "temporal_factor": 4})
     graph.connect(warp, flow=(camera, "flow"), latent=latent)
     previews = Column(graph, 1290)
-    lowpass = previews.add("FreeInitFrequencyFilter", {"preview_frames": 9})
+    lowpass = previews.add("TemporalNoiseFrequencyFilter", {"preview_frames": 9})
     noise_preview = previews.add("PreviewImage", title="Camera flow and warped noise", height=260)
     graph.link(warp, "preview", noise_preview, "images")
     sampling = Column(graph, 1670)
-    sampler = sampling.add("FreeInitSampler", {"seed": SEED, "steps": 30, "cfg": 6.0, "sampler_name": "uni_pc",
-                                               "scheduler": "simple", "iterations": 3, "coarse_to_fine": True})
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {
+        "seed": SEED, "steps": 30, "cfg": 6.0, "sampler_name": "uni_pc", "scheduler": "simple", "iterations": 3,
+        "coarse_to_fine": True})
     graph.connect(sampler, model=shift, positive=positive, negative=negative, latent_image=latent,
                   filter=(lowpass, "filter"), initial_noise=(warp, "noise"))
     outputs = Column(graph, 2050, width=360)

@@ -52,10 +52,10 @@ SHRINK = {
     ("VHS_LoadVideo", "video"): INPUT_VIDEO,
     ("KSampler", "steps"): STEPS,
     ("BasicScheduler", "steps"): STEPS,
-    ("FreeInitSampler", "steps"): STEPS,
-    ("FreeInitSampler", "iterations"): PASSES,
-    ("FreeInitFrequencyFilter", "preview_frames"): FRAMES,
-    ("FreeInitFrequencyFilter", "preview_size"): 16,
+    ("TemporalNoiseFreeInitSampler", "steps"): STEPS,
+    ("TemporalNoiseFreeInitSampler", "iterations"): PASSES,
+    ("TemporalNoiseFrequencyFilter", "preview_frames"): FRAMES,
+    ("TemporalNoiseFrequencyFilter", "preview_size"): 16,
     ("TemporalNoiseCameraMotionFlow", "width"): SIZE,
     ("TemporalNoiseCameraMotionFlow", "height"): SIZE,
     ("CheckpointLoaderSimple", "ckpt_name"): SD15_CHECKPOINT.name,
@@ -136,7 +136,7 @@ def expected_width(prompt: dict, video_id: str) -> int:
     while node["class_type"] != "VAEDecode":  # back through CreateVideo etc. to the decoder
         node = prompt[node["inputs"]["images" if "images" in node["inputs"] else "video"][0]]
     origin, slot = node["inputs"]["samples"]
-    side_by_side = prompt[origin]["class_type"] == "FreeInitSampler" and slot == 1
+    side_by_side = prompt[origin]["class_type"] == "TemporalNoiseFreeInitSampler" and slot == 1
     return SIZE * PASSES if side_by_side else SIZE
 
 
