@@ -1,0 +1,176 @@
+"""Counter-based Gaussian noise: the same numbers on every device and in any evaluation order.
+
+Every normal the warp kernels draw is a pure function of (seed, frame, stream, counter), computed with
+plain torch integer ops (Salmon et al. 2011, "Parallel random numbers: as easy as 1, 2, 3", the
+counter-based idea; Steele et al. 2014, SplitMix64, the mixer):
+
+    key     = stream_key(seed, frame, stream)                          (Python integers, exact)
+    h       = fmix64(key + GOLDEN·n)   mod 2⁶⁴,   n = counter·M + m,  m < M = ⌈C/2⌉
+    fmix64:   h ^= h ≫ 30; h *= 0xBF58476D1CE4E5B9; h ^= h ≫ 27; h *= 0x94D049BB133111EB; h ^= h ≫ 31
+    u₁      = (2·⌊h / 2³²⌋ + 1) / 2³³ ∈ (0, 1],   u₂ = (h mod 2³²) / 2³²
+    channel 2m:    √(−2 ln u₁)·cos(2π u₂)        channel 2m + 1: √(−2 ln u₁)·sin(2π u₂)  (Box–Muller)
+
+Why it is device-independent: the integer stage is exact two's-complement arithmetic on int64 (torch has
+no uint64 shifts, so the logical shift ``≫`` is an arithmetic shift followed by a mask; wrapping
+multiplication is what int64 ``mul`` does on CPU and CUDA), so CPU and CUDA produce the same bits; the
+conversion of an integer below 2³³ to float32 is correctly rounded on both, the scalings are by powers of
+two (exact), and only log, sqrt, cos and sin may differ, by an ulp or two of float32. Why it is
+order-free: no state is consumed; a request's normals depend on its counter only, never on which thread
+or which scatter got there first.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+
+import torch
+
+from .workspace import Workspace
+
+MASK64 = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+MIX1 = 0xBF58476D1CE4E5B9
+MIX2 = 0x94D049BB133111EB
+_SHIFTS = ((30, MIX1), (27, MIX2), (31, None))
+CPU_CHUNK = 1 << 16  # elements per pass on the CPU: the scratch stays in cache
+
+
+class Stream(IntEnum):
+    """What a block of normals is for; part of the key so that streams never share numbers."""
+
+    FRAME = 1  # the noise of a whole frame, one counter per pixel (frame 0 of a sequence)
+    REQUEST = 2  # one counter per (target pixel, source cell) request of the Brownian-bridge split
+    PAD = 3  # one counter per source cell: the unrequested remainder of the cell (grid variant)
+
+
+def as_int64(value: int) -> int:
+    """The int64 with the same 64 bits as ``value`` modulo 2⁶⁴."""
+    value &= MASK64
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def fmix64(value: int) -> int:
+    """SplitMix64's finaliser on a Python integer, modulo 2⁶⁴ (a bijection of 64-bit words)."""
+    value &= MASK64
+    for shift, multiplier in _SHIFTS:
+        value ^= value >> shift
+        if multiplier is not None:
+            value = (value * multiplier) & MASK64
+    return value
+
+
+def stream_key(seed: int, frame: int, stream: int, index: int = 0) -> int:
+    """Key of one stream: fmix64 chained over (seed, frame, stream, index), as an int64 value.
+
+    ``index`` separates independent items of a batch that share a frame number.
+    """
+    state = fmix64(seed)
+    for part in (frame, stream, index):
+        state = fmix64(state + fmix64((part + 1) * GOLDEN))
+    return as_int64(state)
+
+
+def weyl_states(counters: torch.Tensor, channels: int, out: torch.Tensor | None = None) -> torch.Tensor:
+    """GOLDEN·(counter·M + m) mod 2⁶⁴ for m < M = ⌈C/2⌉: the key-free part of the hash input, [M, n].
+
+    It depends only on the counters, so a kernel whose counters repeat every frame computes it once.
+    """
+    pairs = (channels + 1) // 2
+    if out is None:
+        out = torch.empty((pairs, counters.numel()), dtype=torch.int64, device=counters.device)
+    out.copy_(counters.reshape(1, -1).expand(pairs, -1))
+    out.mul_(pairs).add_(torch.arange(pairs, device=counters.device)[:, None])
+    return out.mul_(as_int64(GOLDEN))
+
+
+def _fmix64_(h: torch.Tensor, scratch: torch.Tensor) -> None:
+    """In-place fmix64 on int64 words; ≫ is logical: arithmetic shift, then clear the copied sign bits."""
+    for shift, multiplier in _SHIFTS:
+        torch.bitwise_right_shift(h, shift, out=scratch)
+        scratch.bitwise_and_((1 << (64 - shift)) - 1)
+        h.bitwise_xor_(scratch)
+        if multiplier is not None:
+            h.mul_(as_int64(multiplier))
+
+
+def normal_pair(states: torch.Tensor, key: int | torch.Tensor, cos_out: torch.Tensor, sin_out: torch.Tensor, *,
+                variance: torch.Tensor | None = None, workspace: Workspace | None = None,
+                chunk: int | None = None) -> None:
+    """The two normals of every Weyl state [n], times √variance when given, into ``cos_out``/``sin_out``.
+
+    Radius √(−2 ln u₁) from the high 32 bits of the hash, angle 2π·u₂ from the low 32 bits. The outputs
+    may be strided (for instance the real and imaginary parts of a complex tensor). ``key`` may be a 0-d
+    int64 tensor (a captured CUDA graph changes it between replays). Work runs in chunks of ``chunk``
+    states (CPU default: cache-sized; CUDA default: all at once).
+    """
+    n = states.numel()
+    ws = workspace or Workspace(states.device)
+    if chunk is None:
+        chunk = CPU_CHUNK if states.device.type == "cpu" else n
+    size = max(1, min(chunk, n))
+    h = ws.buffer("rng_h", (size,), torch.int64)
+    scratch = ws.buffer("rng_scratch", (size,), torch.int64)
+    radius = ws.buffer("rng_radius", (size,))
+    angle = ws.buffer("rng_angle", (size,))
+    trig = ws.buffer("rng_trig", (size,))
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        k = stop - start
+        torch.add(states[start:stop], key, out=h[:k])
+        _fmix64_(h[:k], scratch[:k])
+        torch.bitwise_right_shift(h[:k], 31, out=scratch[:k])
+        scratch[:k].bitwise_and_((1 << 33) - 1).bitwise_or_(1)  # 2·(h ≫ 32) + 1: odd, below 2³³
+        radius[:k].copy_(scratch[:k])
+        radius[:k].mul_(2.0**-33).log_().mul_(-2.0)
+        if variance is not None:
+            radius[:k].mul_(variance[start:stop])
+        radius[:k].sqrt_()
+        h[:k].bitwise_and_((1 << 32) - 1)
+        angle[:k].copy_(h[:k])
+        angle[:k].mul_(2.0 * math.pi * 2.0**-32)
+        for function, target in ((torch.cos, cos_out), (torch.sin, sin_out)):
+            if target.is_contiguous():
+                torch.mul(function(angle[:k], out=target[start:stop]), radius[:k], out=target[start:stop])
+            else:  # strided writes are slow elementwise; compute contiguously, then copy
+                target[start:stop].copy_(function(angle[:k], out=trig[:k]).mul_(radius[:k]))
+
+
+def normals_from_states(states: torch.Tensor, channels: int, key: int | torch.Tensor, *,
+                        out: torch.Tensor | None = None, workspace: Workspace | None = None,
+                        chunk: int | None = None) -> torch.Tensor:
+    """N(0, 1) normals [C, n], channel-major, from Weyl states [⌈C/2⌉, n] and a stream key.
+
+    Row 2m holds the cosine and row 2m + 1 the sine normal of state row m (see :func:`normal_pair`).
+    """
+    pairs, n = states.shape
+    device = states.device
+    if pairs != (channels + 1) // 2:
+        raise ValueError(f"states have {pairs} rows, {channels} channels need {(channels + 1) // 2}")
+    if out is None:
+        out = torch.empty((channels, n), dtype=torch.float32, device=device)
+    ws = workspace or Workspace(device)
+    for m in range(pairs):
+        sin_out = out[2 * m + 1] if 2 * m + 1 < channels else ws.buffer("rng_spare", (n,))
+        normal_pair(states[m], key, out[2 * m], sin_out, workspace=ws, chunk=chunk)
+    return out
+
+
+def counter_normals(counters: torch.Tensor, channels: int, key: int | torch.Tensor, *,
+                    out: torch.Tensor | None = None, workspace: Workspace | None = None) -> torch.Tensor:
+    """N(0, 1) normals [C, n]: column r is the stream ``key`` at counter ``counters[r]`` (any int64 ≥ 0)."""
+    ws = workspace or Workspace(counters.device)
+    states = weyl_states(counters, channels, out=ws.buffer("rng_states", ((channels + 1) // 2, counters.numel()),
+                                                            torch.int64))
+    return normals_from_states(states, channels, key, out=out, workspace=ws)
+
+
+def frame_noise(channels: int, height: int, width: int, *, seed: int, frame: int, index: int = 0,
+                device: torch.device | str | None = None) -> torch.Tensor:
+    """A whole frame of N(0, 1) noise [C, H, W]: counter = pixel index r·W + c of stream FRAME."""
+    if channels < 1 or height < 1 or width < 1:
+        raise ValueError(f"frame noise needs positive sizes, got channels={channels}, height={height}, "
+                         f"width={width}")
+    counters = torch.arange(height * width, device=device)
+    key = stream_key(seed, frame, Stream.FRAME, index)
+    return counter_normals(counters, channels, key).reshape(channels, height, width)

@@ -1,0 +1,119 @@
+"""Maps and flows: the one coordinate convention of the warp kernels.
+
+* Pixel (row r, column c) is the unit square [c, c+1) × [r, r+1); its centre is (c + ½, r + ½).
+* A **point** or **displacement** is stored x first: component 0 runs along the width (columns),
+  component 1 along the height (rows). Fields are ``[..., 2, H, W]``.
+* A **backward map** of frame t gives, for every target pixel centre of frame t, its position in frame
+  t−1 in those pixel units. The identity map is therefore (c + ½, r + ½).
+* A **flow** is a displacement field in pixels, x first, as OpenCV computes it (``cv2.calcOpticalFlow*``
+  returns ``[H, W, 2]``; move the last axis first). A *forward* flow f of frame t−1 sends its pixel
+  centre p to p + f(p) in frame t; a *backward* flow b of frame t sends p to p + b(p) in frame t−1.
+
+Integral noise warping (Deng et al. 2024, Sec. 3) needs the backward map. The public implementations
+approximate it from the forward flow read at the target position (:func:`map_from_forward_flow`), which
+is exact for translations only; :func:`map_from_backward_flow` is exact, and
+:func:`occlusion_from_flows` marks the pixels where the two flows disagree.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def identity_map(height: int, width: int, device: torch.device | str | None = None,
+                 dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """The identity backward map [2, H, W]: every pixel centre (c + ½, r + ½) maps to itself."""
+    if height < 1 or width < 1:
+        raise ValueError(f"a map needs a positive size, got height={height}, width={width}")
+    ys = torch.arange(height, device=device, dtype=dtype) + 0.5
+    xs = torch.arange(width, device=device, dtype=dtype) + 0.5
+    return torch.stack((xs.expand(height, width), ys[:, None].expand(height, width)))
+
+
+def check_field(field: torch.Tensor, name: str) -> None:
+    """Raise ValueError unless ``field`` is a finite float [..., 2, H, W] tensor with H, W ≥ 1."""
+    if not isinstance(field, torch.Tensor) or not field.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor [..., 2, H, W]")
+    if field.ndim < 3 or field.shape[-3] != 2:
+        raise ValueError(f"{name} must have shape [..., 2, H, W] (x then y), got {tuple(field.shape)}")
+    if field.shape[-1] < 1 or field.shape[-2] < 1:
+        raise ValueError(f"{name} has an empty frame: shape {tuple(field.shape)}")
+    if not bool(torch.isfinite(field).all()):
+        raise ValueError(f"{name} contains NaN or infinite values")
+
+
+def map_from_backward_flow(flow: torch.Tensor) -> torch.Tensor:
+    """Backward map m(p) = p + b(p) from a backward flow b of the target frame (exact)."""
+    check_field(flow, "flow")
+    return flow + identity_map(flow.shape[-2], flow.shape[-1], flow.device, flow.dtype)
+
+
+def map_from_forward_flow(flow: torch.Tensor) -> torch.Tensor:
+    """Backward map m(p) ≈ p − f(p) from the forward flow f of the previous frame.
+
+    The anchors' approximation: the forward flow is read at the *target* position instead of at the
+    (unknown) source position. Exact for a uniform translation; for other motions the error is
+    |f(p) − f(p − f(p))|, the change of the flow across one displacement.
+    """
+    check_field(flow, "flow")
+    return identity_map(flow.shape[-2], flow.shape[-1], flow.device, flow.dtype) - flow
+
+
+def sample_bilinear(field: torch.Tensor, points: torch.Tensor, padding_mode: str = "border") -> torch.Tensor:
+    """Bilinear samples of ``field`` [..., K, H, W] at ``points`` [..., 2, h, w] (pixel units, x first).
+
+    Sample positions are pixel-centre based: value k of pixel (r, c) sits at (c + ½, r + ½).
+    """
+    lead = field.shape[:-3]
+    channels, height, width = field.shape[-3:]
+    out_h, out_w = points.shape[-2:]
+    flat_field = field.reshape(-1, channels, height, width)
+    flat_points = points.expand(*lead, 2, out_h, out_w).reshape(-1, 2, out_h, out_w)
+    scale = torch.tensor([2.0 / width, 2.0 / height], device=points.device, dtype=points.dtype)
+    grid = (flat_points.permute(0, 2, 3, 1) * scale - 1.0).to(field.dtype)
+    sampled = F.grid_sample(flat_field, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
+    return sampled.reshape(*lead, channels, out_h, out_w)
+
+
+def occlusion_from_flows(forward_flow: torch.Tensor, backward_flow: torch.Tensor, alpha: float = 0.01,
+                         beta: float = 0.5) -> torch.Tensor:
+    """Target pixels [..., H, W] whose motion is unreliable (True = occluded or disoccluded).
+
+    Forward–backward consistency (Sundaram, Brox & Keutzer 2010, Sec. 4.1): with b the backward flow of
+    frame t at p and f the forward flow of frame t−1 read at p + b(p), the pixel is occluded when
+    |b + f|² > α(|b|² + |f|²) + β, or when p + b(p) leaves frame t−1.
+    """
+    check_field(forward_flow, "forward_flow")
+    check_field(backward_flow, "backward_flow")
+    if forward_flow.shape != backward_flow.shape:
+        raise ValueError(f"forward_flow {tuple(forward_flow.shape)} and backward_flow "
+                         f"{tuple(backward_flow.shape)} must have the same shape")
+    if forward_flow.device != backward_flow.device:
+        raise ValueError(f"forward_flow is on {forward_flow.device}, backward_flow on {backward_flow.device}")
+    height, width = backward_flow.shape[-2:]
+    source = map_from_backward_flow(backward_flow)
+    forward_there = sample_bilinear(forward_flow, source)
+    mismatch = (backward_flow + forward_there).square().sum(-3)
+    scale = backward_flow.square().sum(-3) + forward_there.square().sum(-3)
+    outside = ((source[..., 0, :, :] < 0) | (source[..., 0, :, :] > width)
+               | (source[..., 1, :, :] < 0) | (source[..., 1, :, :] > height))
+    return (mismatch > alpha * scale + beta) | outside
+
+
+def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """A flow field resampled to ``height`` × ``width``, its vectors scaled to the new pixel size.
+
+    Downsampling averages over each output pixel's area (``mode="area"``), upsampling is bilinear.
+    """
+    check_field(flow, "flow")
+    if height < 1 or width < 1:
+        raise ValueError(f"resize_flow needs a positive size, got height={height}, width={width}")
+    in_h, in_w = flow.shape[-2:]
+    lead = flow.shape[:-3]
+    flat = flow.reshape(-1, 2, in_h, in_w)
+    mode = "area" if height <= in_h and width <= in_w else "bilinear"
+    extra = {} if mode == "area" else {"align_corners": False}
+    resized = F.interpolate(flat, size=(height, width), mode=mode, **extra)
+    scale = torch.tensor([width / in_w, height / in_h], device=flow.device, dtype=flow.dtype)
+    return (resized * scale[:, None, None]).reshape(*lead, 2, height, width)

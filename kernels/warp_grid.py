@@ -1,0 +1,226 @@
+"""Grid variant of integral noise warping (Deng et al. 2024, Sec. 4.1, Algorithm 2).
+
+Target pixel j = [c, c+1) × [r, r+1) is back-mapped as the octagon P_j through the images of its four
+corners and four edge midpoints, in the order (c, r), (c+½, r), (c+1, r), (c+1, r+½), (c+1, r+1),
+(c+½, r+1), (c, r+1), (c, r+½) (positive shoelace area for the identity). The map is known at pixel
+centres only; at corners and midpoints it is interpolated bilinearly (the mean of the 4 or 2 nearest
+centres) after extending the *displacement* m(p) − p linearly by one pixel beyond the frame (constantly
+along an axis of a single pixel). Neighbouring pixels share these points, so a non-folding map tiles the
+previous frame with octagons, and an affine map gives the exact parallelograms A·pixel + t.
+
+Every octagon requests the exact areas a_ij = |P_j ∩ A_i| (:func:`polygon.cell_areas`, Green's theorem,
+no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with the bridge of :mod:`bridge` (``normalise_sources=False``:
+the unrequested part of a cell gets the remainder term). Documented choices:
+
+* **Outside the frame**: the part of P_j outside the previous frame is fresh noise of its area, so Y_j
+  keeps unit variance; an octagon entirely outside, or marked in ``fresh_mask``, is fresh noise.
+* **Window sizes**: an octagon whose bounding box spans S ≤ 3 cells per axis is done in an S × S window
+  (most of them: S = 1 for integer motion, 2 for sub-pixel motion); larger ones (strong contraction)
+  in a second pass, in chunks of similar size, over their whole bounding box clipped to the frame: exact,
+  never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle footprint.
+* **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
+  or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
+  weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
+  than the area of a cell; such a cell is split among its requests in proportion (the particle rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from .bridge import WINDOW, Requests, SourceGrid, warp_with
+from .polygon import cell_areas, shoelace_area
+from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint
+from .workspace import Workspace
+
+AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]
+
+OCTAGON_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (0.0, 1.0), (0.0, 0.5))
+_FOLD_TOLERANCE = 1e-4
+_CHUNK_ELEMENTS = 1 << 22
+_POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
+
+
+def _extend(displacement: torch.Tensor, axis: int) -> torch.Tensor:
+    """Pad [2, H, W] by one on both sides of ``axis`` by linear extrapolation (constant for one pixel)."""
+    size = displacement.shape[axis]
+    first, last = displacement.narrow(axis, 0, 1), displacement.narrow(axis, size - 1, 1)
+    if size == 1:
+        return torch.cat((first, displacement, last), axis)
+    before = 2 * first - displacement.narrow(axis, 1, 1)
+    after = 2 * last - displacement.narrow(axis, size - 2, 1)
+    return torch.cat((before, displacement, after), axis)
+
+
+def octagons(backward_map: torch.Tensor) -> torch.Tensor:
+    """Octagon vertices [H·W, 8, 2] relative to each pixel's corner (c, r) (add (c, r) for positions)."""
+    height, width = backward_map.shape[-2:]
+    identity = torch.stack(torch.meshgrid(torch.arange(width, device=backward_map.device) + 0.5,
+                                          torch.arange(height, device=backward_map.device) + 0.5,
+                                          indexing="xy")).to(backward_map.dtype)
+    d = _extend(_extend(backward_map - identity, 1), 2)  # [2, H+2, W+2]: padded index = pixel + 1
+    corner = 0.25 * (d[:, :-1, :-1] + d[:, :-1, 1:] + d[:, 1:, :-1] + d[:, 1:, 1:])  # (c, r) at [r, c]
+    across = 0.5 * (d[:, :-1, 1:-1] + d[:, 1:, 1:-1])  # (c + ½, r) at [r, c]
+    along = 0.5 * (d[:, 1:-1, :-1] + d[:, 1:-1, 1:])  # (c, r + ½) at [r, c]
+    points = (corner[:, :-1, :-1], across[:, :-1], corner[:, :-1, 1:], along[:, :, 1:],
+              corner[:, 1:, 1:], across[:, 1:], corner[:, 1:, :-1], along[:, :, :-1])
+    offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=backward_map.dtype)
+    vertices = torch.stack(points, dim=1).reshape(2, 8, -1).permute(2, 1, 0)
+    return vertices + offsets
+
+
+def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    """Octagons whose winding-weighted cell areas reveal a fold (see module docstring)."""
+    flat = areas.flatten(1)
+    return ((total <= _FOLD_TOLERANCE) | (flat < -_FOLD_TOLERANCE).any(1)
+            | (flat > 1.0 + _FOLD_TOLERANCE).any(1))
+
+
+def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, area_of: AreaFunction,
+                     workspace: Workspace) -> Requests:
+    """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
+
+    Layout: a fixed block of four requests per target (the 2 × 2 window at its origin: octagons spanning
+    at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the requests of
+    octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
+    """
+    height, width = backward_map.shape[-2:]
+    n_pixels = height * width
+    device, dtype = backward_map.device, backward_map.dtype
+    grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
+    vertices = octagons(backward_map)
+    pixel = torch.stack(torch.meshgrid(torch.arange(width, device=device), torch.arange(height, device=device),
+                                       indexing="xy")).reshape(2, -1).t()
+    low = vertices.amin(1).floor()  # window origin relative to the pixel corner, [P, 2]
+    extent = (vertices.amax(1) - low).ceil().clamp(min=1.0)
+    span = extent.amax(1)
+    start = pixel.to(dtype) + low
+    outside = ((start[:, 0] >= width) | (start[:, 0] + extent[:, 0] <= 0)
+               | (start[:, 1] >= height) | (start[:, 1] + extent[:, 1] <= 0))
+    if fresh_mask is not None:
+        outside |= fresh_mask.reshape(-1)
+    folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
+    regular = ~outside & ~folded
+    relative = vertices - low[:, None]
+    origin = torch.where(outside[:, None], -float(SourceGrid.PAD), start).long()
+    areas = torch.zeros((n_pixels, len(FOOTPRINT_SLOTS)), device=device, dtype=dtype)
+    areas[:, 0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
+    small = torch.nonzero(regular & (span <= 2)).squeeze(1)
+    for part in small.split(_POLYGON_CHUNK if device.type == "cpu" else max(1, small.numel())):
+        found = area_of(relative[part], 2, 2, True)
+        folded[part[_folded(found, found.sum((1, 2)))]] = True
+        areas[part] = found.view(-1, 4)
+    extra = []
+    medium = torch.nonzero(regular & (span == WINDOW)).squeeze(1)
+    if medium.numel():
+        found = area_of(relative[medium], WINDOW, WINDOW, True)
+        folded[medium[_folded(found, found.sum((1, 2)))]] = True
+        extra.append(_window_requests(medium, start[medium].long(), found, grid))
+    large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
+    if large.numel():
+        extra.append(_large_requests(relative[large], start[large], large, area_of, grid, folded))
+    if folded.any():
+        index = torch.nonzero(folded).squeeze(1)
+        footprint_origin, areas[index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
+        origin[index] = footprint_origin.t()
+    areas.clamp_(min=0.0)
+    slots = torch.tensor(FOOTPRINT_SLOTS, device=device)
+    source = grid.index(origin[:, 0:1], origin[:, 1:2]) + (slots // WINDOW) * grid.padded_width + slots % WINDOW
+    counter = torch.arange(n_pixels, device=device)[:, None] * WINDOW**2 + slots
+    kept = [(part, ~folded[part.target]) for part in extra]
+    return Requests(
+        target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
+        source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]).int(),
+        area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept]),
+        counter=torch.cat([counter.reshape(-1)] + [part.counter[keep] for part, keep in kept]),
+        per_target=len(FOOTPRINT_SLOTS))
+
+
+def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Tensor, grid: SourceGrid) -> Requests:
+    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [n, 2], nonzero areas.
+
+    Counter 9j + u + 3v; cells outside the frame are outside requests.
+    """
+    size = areas.shape[-1]
+    u = torch.arange(size, device=index.device)
+    cell_x = (origin[:, 0, None, None] + u).expand_as(areas)
+    cell_y = (origin[:, 1, None, None] + u[:, None]).expand_as(areas)
+    inside = (cell_x >= 0) & (cell_x < grid.width) & (cell_y >= 0) & (cell_y < grid.height)
+    source = torch.where(inside, grid.index(cell_x, cell_y), SourceGrid.OUTSIDE)
+    slot = (u + WINDOW * u[:, None]).expand_as(areas)
+    target = index[:, None, None].expand_as(areas)
+    keep = areas > 0
+    return Requests(target[keep], source[keep], areas[keep], target[keep] * WINDOW**2 + slot[keep])
+
+
+def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Tensor, area_of: AreaFunction,
+                    grid: SourceGrid, folded: torch.Tensor) -> Requests | None:
+    """Requests of octagons spanning more than 3 cells, in chunks of similar window size.
+
+    The window is the octagon's bounding box clipped to the frame; its in-frame cells get their exact
+    areas (counters 9P + j·H·W + i, i the frame pixel), the rest of the octagon one outside request
+    (counter 9j).
+    Octagons found folded are marked in ``folded``.
+    """
+    if index.numel() == 0:
+        return None
+    height, width = grid.height, grid.width
+    n_pixels = height * width
+    device = relative.device
+    extent = (relative.amax(1)).ceil()
+    frame = torch.tensor([width, height], device=device, dtype=relative.dtype)
+    clip_low = start.clamp(min=0.0)
+    clip_high = torch.minimum(start + extent, frame)
+    cells = (clip_high - clip_low).clamp(min=1.0)
+    shifted = relative - (clip_low - start)[:, None]
+    total = shoelace_area(relative)
+    order = torch.argsort(cells[:, 0] * cells[:, 1])
+    parts: list[tuple[torch.Tensor, ...]] = []
+    position = 0
+    while position < order.numel():
+        biggest = cells[order[position]]
+        per_polygon = int(8 * biggest[0] * biggest[1])
+        count = max(1, _CHUNK_ELEMENTS // per_polygon)
+        chunk = order[position:position + count]
+        position += chunk.numel()
+        cols, rows = (int(c) for c in cells[chunk].amax(0))
+        areas = area_of(shifted[chunk], rows, cols, False)
+        u = torch.arange(cols, device=device)
+        v = torch.arange(rows, device=device)
+        cell_x = clip_low[chunk, 0].long()[:, None, None] + u
+        cell_y = clip_low[chunk, 1].long()[:, None, None] + v[:, None]
+        in_frame = (cell_x < width) & (cell_y < height)
+        areas = areas * in_frame
+        inside_total = areas.sum((1, 2))
+        outside_area = (total[chunk] - inside_total).clamp(min=0.0)
+        bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
+        folded[index[chunk[bad]]] = True
+        target = index[chunk][:, None, None].expand_as(areas)
+        keep = areas > 0
+        pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
+        source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
+        parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))
+        lone = index[chunk]
+        fresh_only = inside_total <= 0
+        parts.append((lone, torch.full_like(lone, SourceGrid.OUTSIDE),
+                      torch.where(fresh_only, 1.0, outside_area), lone * WINDOW**2))
+    target, source, area, counter = (torch.cat(column) for column in zip(*parts, strict=True))
+    keep = area > 0
+    return Requests(target[keep], source[keep], area[keep], counter[keep])
+
+
+def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,
+                  workspace: Workspace) -> Requests:
+    """Exact-area requests of the grid variant."""
+    return polygon_requests(backward_map, fresh_mask, cell_areas, workspace)
+
+
+def warp_grid(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
+              fresh_mask: torch.Tensor | None = None, workspace: Workspace | None = None,
+              dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with the grid variant (arguments as
+    :func:`warp_particle.warp_particle`; ``dtype=torch.float64`` for a reference, map included)."""
+    return warp_with(grid_requests, noise, backward_map.to(dtype), seed=seed, frame=frame,
+                     fresh_mask=fresh_mask, normalise_sources=False, workspace=workspace, dtype=dtype)

@@ -1,0 +1,75 @@
+"""Map and flow conventions: centres, x first, backward maps, occlusion, resizing."""
+
+import numpy as np
+import pytest
+import torch
+
+from temporal_noise.kernels.flow_maps import (
+    check_field,
+    identity_map,
+    map_from_backward_flow,
+    map_from_forward_flow,
+    occlusion_from_flows,
+    resize_flow,
+    sample_bilinear,
+)
+
+
+def test_identity_map_is_pixel_centres_x_first():
+    m = identity_map(3, 4)
+    assert m.shape == (2, 3, 4)
+    assert m[0, 2, 3] == 3.5 and m[1, 2, 3] == 2.5  # (c + ½, r + ½) of row 2, column 3
+    assert torch.equal(m[0, 0], torch.tensor([0.5, 1.5, 2.5, 3.5]))
+
+
+def test_maps_from_flows():
+    flow = torch.zeros(2, 4, 5)
+    flow[0] = 1.5  # everything moved 1.5 px to the right
+    forward = map_from_forward_flow(flow)
+    backward = map_from_backward_flow(-flow)
+    assert torch.equal(forward, backward)
+    assert torch.equal(forward[0, 0], torch.tensor([-1.0, 0.0, 1.0, 2.0, 3.0]))
+
+
+def test_sample_bilinear_reads_values_at_centres_and_between():
+    field = torch.arange(12.0).reshape(1, 3, 4)
+    assert torch.allclose(sample_bilinear(field, identity_map(3, 4)), field, atol=1e-5)
+    point = torch.tensor([[[2.0]], [[1.0]]])  # between columns 1 and 2 and rows 0 and 1
+    assert sample_bilinear(field, point).item() == pytest.approx(np.mean([1, 2, 5, 6]))
+
+
+def test_occlusion_marks_the_disoccluded_strip_of_a_moving_square():
+    # frame t-1: a square at columns 4..7 moves right by 3; background static
+    height, width = 12, 16
+    forward = torch.zeros(2, height, width)
+    forward[0, 4:8, 4:8] = 3.0
+    backward = torch.zeros(2, height, width)
+    backward[0, 4:8, 7:11] = -3.0  # the square's new place points back
+    occluded = occlusion_from_flows(forward, backward)
+    # columns 4..6 of rows 4..7 were covered by the square and are now background: backward flow 0
+    # points to the square in t-1 whose forward flow is 3: inconsistent
+    assert occluded[4:8, 4:7].all()
+    assert not occluded[0:3].any() and not occluded[4:8, 7:11].any()
+
+
+def test_resize_flow_scales_vectors():
+    flow = torch.ones(2, 8, 12)
+    flow[1] *= 2
+    small = resize_flow(flow, 4, 3)
+    assert small.shape == (2, 4, 3)
+    assert torch.allclose(small[0], torch.full((4, 3), 0.25)) and torch.allclose(small[1], torch.full((4, 3), 1.0))
+    assert torch.allclose(resize_flow(small, 8, 12)[0], torch.ones(8, 12))
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    (torch.zeros(3, 4, 4), "2, H, W"),
+    (torch.zeros(2, 0, 4), "empty"),
+    (torch.full((2, 4, 4), float("nan")), "NaN"),
+    (torch.full((2, 4, 4), float("inf")), "infinite"),
+    (torch.zeros(2, 4, 4, dtype=torch.int64), "floating"),
+])
+def test_check_field_errors_name_the_input(field, message):
+    with pytest.raises(ValueError, match=message):
+        check_field(field, "my_map")
+    with pytest.raises(ValueError, match="my_map"):
+        check_field(field, "my_map")

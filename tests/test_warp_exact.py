@@ -1,0 +1,238 @@
+"""Exact properties of the warps: copies, shifts, areas against float64 clipping, the bridge's law."""
+
+import importlib
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import torch
+from warp_reference import polygon_area, reference_areas, reference_octagons
+
+from temporal_noise.kernels.bridge import Requests, SourceGrid, bridge_split
+from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
+from temporal_noise.kernels.flow_maps import identity_map
+from temporal_noise.kernels.hiwyn import hiwyn_requests, warp_hiwyn
+from temporal_noise.kernels.warp_grid import grid_requests, octagons, warp_grid
+from temporal_noise.kernels.warp_particle import particle_requests, warp_particle
+from temporal_noise.kernels.workspace import Workspace
+
+grid_module = importlib.import_module("temporal_noise.kernels.warp_grid")  # the module, not the function
+WARPS = {"particle": warp_particle, "grid": warp_grid,
+         "hiwyn4": lambda *a, **k: warp_hiwyn(*a, upsample=4, **k)}
+
+
+def affine_map(height, width, matrix, shift=(0.0, 0.0), dtype=torch.float32):
+    """m(p) = A·(p − centre) + centre + shift."""
+    m = identity_map(height, width, dtype=dtype)
+    centre = torch.tensor([width / 2, height / 2], dtype=dtype)[:, None, None]
+    a = torch.as_tensor(matrix, dtype=dtype)
+    return torch.einsum("ij,jhw->ihw", a, m - centre) + centre + torch.tensor(shift, dtype=dtype)[:, None, None]
+
+
+def wiggly_map(height, width):
+    """A smooth injective map: rotation, zoom and a gentle sine displacement."""
+    m = affine_map(height, width, [[0.93, -0.21], [0.24, 0.88]], (0.37, -0.61), torch.float64)
+    wiggle = torch.stack((0.15 * torch.sin(m[1] / 2.3), 0.12 * torch.cos(m[0] / 1.9)))
+    return (m + wiggle).float()
+
+
+def targets_of(requests: Requests, n_targets: int) -> torch.Tensor:
+    """The target of every request (implicit in the fixed [P, K] block)."""
+    if requests.per_target is None:
+        return requests.target
+    fixed = torch.arange(n_targets).repeat_interleave(requests.per_target)
+    return fixed if requests.target is None else torch.cat((fixed, requests.target))
+
+
+def frame_pixels(source: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Frame pixel index y·W + x of SourceGrid cells, −1 for cells outside the frame."""
+    grid = SourceGrid(height, width)
+    x = source % grid.padded_width - grid.PAD
+    y = source // grid.padded_width - grid.PAD
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    return torch.where(inside, y * width + x, -1)
+
+
+def area_table(requests: Requests, height: int, width: int) -> dict[tuple[int, int], float]:
+    """{(target, frame pixel): area}, outside requests summed under −1 (same-size frames)."""
+    table = defaultdict(float)
+    targets = targets_of(requests, height * width).tolist()
+    sources = frame_pixels(requests.source, height, width).tolist()
+    for j, i, a in zip(targets, sources, requests.area.tolist(), strict=True):
+        table[(j, i)] += a
+    return table
+
+
+@pytest.mark.parametrize("method", WARPS)
+def test_identity_map_copies_bit_for_bit(method):
+    noise = frame_noise(4, 12, 9, seed=0, frame=0)
+    assert torch.equal(WARPS[method](noise, identity_map(12, 9), seed=1, frame=1), noise)
+    batch = torch.stack((noise, -noise))
+    assert torch.equal(WARPS[method](batch, identity_map(12, 9), seed=1, frame=1), batch)
+
+
+@pytest.mark.parametrize("method", WARPS)
+def test_whole_pixel_translation_is_an_exact_shift_with_fresh_border(method):
+    height, width, dx, dy = 10, 13, -3, 2
+    noise = frame_noise(4, height, width, seed=0, frame=0)
+    shifted = identity_map(height, width) + torch.tensor([dx, dy], dtype=torch.float32)[:, None, None]
+    out = WARPS[method](noise, shifted, seed=5, frame=1)
+    assert torch.equal(out[:, : height - dy, -dx:], noise[:, dy:, : width + dx])
+    # the border is fresh noise: the slot-0 normals (counter 9j) of the frame's request stream
+    border = torch.ones(height, width, dtype=torch.bool)
+    border[: height - dy, -dx:] = False
+    targets = torch.nonzero(border.reshape(-1)).squeeze(1)
+    fresh = counter_normals(targets * 9, 4, stream_key(5, 1, Stream.REQUEST))
+    assert torch.equal(out.reshape(4, -1)[:, targets], fresh)
+
+
+@pytest.mark.parametrize(("shift", "exact"), [((0.25, -0.625), True), ((0.3, 0.1), False)])
+def test_fractional_translation_grid_equals_particle(shift, exact):
+    """Unit squares shifted by a fraction overlap 4 cells with exactly the bilinear weights."""
+    height, width = 16, 20
+    noise = frame_noise(4, height, width, seed=0, frame=0)
+    m = identity_map(height, width) + torch.tensor(shift)[:, None, None]
+    grid = warp_grid(noise, m, seed=9, frame=3)[:, 2:-2, 2:-2]
+    particle = warp_particle(noise, m, seed=9, frame=3)[:, 2:-2, 2:-2]
+    if exact:  # dyadic fractions: every area and sum exact in float32
+        assert torch.equal(grid, particle)
+    else:
+        assert torch.allclose(grid, particle, atol=2e-5)
+    ws = Workspace()
+    g = area_table(grid_requests(m, None, 4, ws), height, width)
+    p = area_table(particle_requests(m, None, 4, Workspace()), height, width)
+    interior = [(j, i) for (j, i) in p if 2 <= j // width < height - 2 and 2 <= j % width < width - 2]
+    assert max(abs(g.get(key, 0.0) - p[key]) for key in interior) < 1e-6
+
+
+def test_grid_areas_match_float64_clipping_on_an_injective_map():
+    height, width = 9, 11
+    m = wiggly_map(height, width)
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
+    octs = reference_octagons(m.numpy())
+    worst_area, worst_total = 0.0, 0.0
+    for r in range(height):
+        for c in range(width):
+            j = r * width + c
+            expected = reference_areas(octs[r, c], height, width)
+            total = polygon_area([tuple(p) for p in octs[r, c]])
+            got = {i: a for (t, i), a in table.items() if t == j and i >= 0}
+            if not expected:  # entirely outside the frame: fresh noise, one outside request
+                assert not got and table[(j, -1)] == 1.0
+                continue
+            for i in set(expected) | set(got):
+                worst_area = max(worst_area, abs(got.get(i, 0.0) - expected.get(i, 0.0)))
+            outside = table.get((j, -1), 0.0)
+            worst_total = max(worst_total, abs(sum(got.values()) + outside - total))
+    assert worst_area < 2e-5, worst_area  # |P_j ∩ A_i|, float32 against float64
+    assert worst_total < 5e-5, worst_total  # Σ_i a_ij (outside part included) = shoelace |P_j|
+
+
+def test_octagons_follow_the_documented_interpolation():
+    m = wiggly_map(6, 7)
+    got = octagons(m).reshape(6, 7, 8, 2).double().numpy()
+    corners = np.stack(np.meshgrid(np.arange(7), np.arange(6), indexing="xy"), -1)[:, :, None, :]
+    assert np.abs(got + corners - reference_octagons(m.numpy())).max() < 1e-5
+
+
+@pytest.mark.parametrize("matrix", [[[0.8, -0.3], [0.3, 0.8]], [[0.6, 0.0], [0.0, 0.6]], [[2.5, 0.0], [0.0, 1.7]],
+                                    [[1.0, 0.6], [0.0, 1.0]], [[7.3, 0.0], [0.0, 7.3]]])
+def test_affine_maps_give_parallelograms_of_area_det(matrix, monkeypatch):
+    """Rotation, zoom in/out, shear and a strong zoom-out whose octagons span ~8 cells (second pass)."""
+    monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 4096)  # several chunks in the second pass
+    height, width = 24, 26
+    m = affine_map(height, width, matrix, (0.31, -0.17))
+    vertices = octagons(m).double()
+    a = torch.tensor(matrix, dtype=torch.float64)
+    unit = torch.tensor([[0, 0], [0.5, 0], [1, 0], [1, 0.5], [1, 1], [0.5, 1], [0, 1], [0, 0.5]], dtype=torch.float64)
+    expected_edges = (unit.roll(-1, 0) - unit) @ a.t()
+    assert torch.allclose(vertices.roll(-1, 1) - vertices, expected_edges.expand_as(vertices), atol=1e-4)
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
+    totals = torch.zeros(height * width, dtype=torch.float64)
+    in_frame = torch.zeros(height * width, dtype=torch.bool)
+    for (j, i), area in table.items():
+        totals[j] += area
+        in_frame[j] |= i >= 0
+    det = abs(float(torch.det(a)))
+    assert in_frame.sum() >= 12
+    assert torch.allclose(totals[in_frame], torch.full_like(totals[in_frame], det), rtol=2e-5, atol=2e-5)
+    assert (totals[~in_frame] == 1.0).all()  # entirely outside: fresh noise
+
+
+def test_strong_contraction_areas_are_exact_in_the_second_pass(monkeypatch):
+    monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 2048)
+    height, width = 12, 12
+    m = affine_map(height, width, [[4.1, 1.3], [-0.9, 3.7]], (0.2, 0.4))
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
+    octs = reference_octagons(m.numpy())
+    worst, wide = 0.0, 0
+    for r in range(height):
+        for c in range(width):
+            expected = reference_areas(octs[r, c], height, width)
+            wide += len(expected) > 9
+            for i in set(expected) | {i for (t, i) in table if t == r * width + c and i >= 0}:
+                worst = max(worst, abs(table.get((r * width + c, i), 0.0) - expected.get(i, 0.0)))
+    assert wide >= 4  # octagons in more than a 3 × 3 window went through the chunked second pass
+    assert worst < 1e-4, worst
+
+
+def test_bridge_linear_part_is_the_area_weighted_mean():
+    """Y(x) − Y(0) (same seed) = Σ_i w_ij x_i / √(Σ_i r_ij²), recomputed from the requests in float64."""
+    height, width = 10, 12
+    m = wiggly_map(height, width)
+    x = frame_noise(4, height, width, seed=2, frame=0)
+    n = height * width
+    for warp, build, normalise in ((warp_grid, grid_requests, False), (warp_particle, particle_requests, True)):
+        diff = (warp(x, m, seed=1, frame=1) - warp(torch.zeros_like(x), m, seed=1, frame=1)).reshape(4, -1)
+        req = build(m, None, 4, Workspace())
+        src = frame_pixels(req.source, height, width).numpy()
+        src[src < 0] = n  # one "outside" cell
+        tgt, area = targets_of(req, n).numpy(), req.area.double().numpy()
+        totals = np.bincount(src, weights=area, minlength=n + 1)
+        scale = 1 / np.maximum(totals, 1e-300) if normalise else 1 / np.maximum(totals, 1.0)
+        w = np.where(src == n, 0.0, area * scale[src])
+        norm = np.sqrt(np.bincount(tgt, weights=np.where(src == n, area, w), minlength=n))
+        xs = np.concatenate((x.reshape(4, -1).double().numpy(), np.zeros((4, 1))), 1)  # outside: x = 0
+        expected = np.stack([np.bincount(tgt, weights=w * xs[c, src], minlength=n) for c in range(4)]) / norm
+        assert np.abs(diff.double().numpy() - expected).max() < 2e-5
+
+
+@pytest.mark.parametrize("normalise", [False, True])
+def test_bridge_increments_have_the_brownian_bridge_law(normalise):
+    """One source split in areas a = (0.2, 0.3, 0.1) (+ remainder 0.4, or normalised to 1): 40000 copies."""
+    copies, x = 40_000, 0.7
+    a = torch.tensor([0.2, 0.3, 0.1])
+    w = a / a.sum() if normalise else a
+    cells = SourceGrid(1, copies).index(torch.arange(copies), torch.zeros(copies, dtype=torch.int64))
+    requests = Requests(target=torch.arange(3 * copies), source=cells.repeat_interleave(3),
+                        area=a.repeat(copies), counter=torch.arange(3 * copies))
+    values = torch.full((1, 1, copies), x)
+    y = bridge_split(values, requests, 3 * copies, request_key=stream_key(1, 1, Stream.REQUEST),
+                     pad_key=None if normalise else stream_key(1, 1, Stream.PAD), normalise_sources=normalise)
+    increments = (y.reshape(copies, 3).double() * w.sqrt().double()).numpy()  # I_k = √w_k·Y, one channel
+    se = 4.5 / np.sqrt(copies)
+    assert np.abs(increments.mean(0) - w.numpy() * x).max() < se * 0.6
+    cov = np.cov(increments.T)
+    expected = np.diag(w.numpy()) - np.outer(w.numpy(), w.numpy())
+    assert np.abs(cov - expected).max() < se * 0.6, (cov, expected)
+
+
+def test_hiwyn_coefficients_and_values_converge_to_the_grid():
+    height, width = 12, 12
+    m = wiggly_map(height, width).double()
+    grid = area_table(grid_requests(m, None, 4, Workspace()), height, width)
+    x = frame_noise(4, height, width, seed=3, frame=0).double()
+    reference = warp_grid(x, m, seed=4, frame=1, dtype=torch.float64)
+    errors = []
+    for upsample in (2, 4, 8, 16, 32):
+        hiwyn = area_table(hiwyn_requests(m, None, 4, Workspace(), upsample=upsample), height, width)
+        coefficient = max(abs(hiwyn.get(k, 0.0) - grid.get(k, 0.0)) for k in set(grid) | set(hiwyn))
+        values = warp_hiwyn(x, m, seed=4, frame=1, upsample=upsample, dtype=torch.float64)
+        errors.append((upsample, coefficient, float((values - reference).square().mean().sqrt())))
+    print("\nHIWYN(N) -> grid: N, max |a_ij(N) - a_ij|, RMS(Y_N - Y_grid)")
+    for upsample, coefficient, rms in errors:
+        print(f"  {upsample:3d}  {coefficient:.5f}  {rms:.5f}")
+    coefficients = [e[1] for e in errors]
+    rms = [e[2] for e in errors]
+    assert coefficients[-1] < 0.02 and rms[-1] < 0.03
+    assert coefficients[-1] < coefficients[1] / 4 and rms[-1] < rms[1] / 4
