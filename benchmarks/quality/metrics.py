@@ -13,6 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from temporal_noise.kernels.flow_maps import sample_bilinear
+
 from .features import layout_features, pooled_features
 
 PEAK_TO_PEAK = 2.0  # values lie in [−1, 1]
@@ -119,14 +121,6 @@ def video_features(videos: torch.Tensor) -> torch.Tensor:
     return pooled_features(frames.flatten(0, 1)).view(*frames.shape[:2], -1)
 
 
-def sample_at(images: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Bilinear samples of images [N, C, H, W] at pixel positions [N, 2, H, W] (x first, centres c + ½)."""
-    height, width = images.shape[-2:]
-    scale = torch.tensor([2.0 / width, 2.0 / height]).view(1, 2, 1, 1)
-    grid = (positions * scale - 1.0).permute(0, 2, 3, 1)
-    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=False)
-
-
 def visible(positions: torch.Tensor) -> torch.Tensor:
     """[N, 1, H, W] mask of back-mapped positions inside the previous frame's pixel centres."""
     height, width = positions.shape[-2:]
@@ -140,7 +134,7 @@ def _follow(videos: torch.Tensor, backward_maps: torch.Tensor
     frames = _frames(videos)
     batch, count = frames.shape[:2]
     maps = backward_maps.expand(batch, count - 1, *backward_maps.shape[-3:]).flatten(0, 1)
-    previous = sample_at(frames[:, :-1].flatten(0, 1), maps).view(batch, count - 1, *frames.shape[2:])
+    previous = sample_bilinear(frames[:, :-1].flatten(0, 1), maps).view(batch, count - 1, *frames.shape[2:])
     return frames[:, 1:], previous, visible(maps).view(batch, count - 1, 1, *frames.shape[-2:])
 
 

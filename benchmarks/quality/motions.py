@@ -1,70 +1,74 @@
-"""Camera motions with exact backward maps: translation, rotation and zoom about the image centre.
+"""Camera motions with exact backward maps: pan, rotation and zoom about the image centre.
 
-Frame t shows the scene moved by A_t = M^k with k = t − (T−1)/2 (centred in time, so the content stays in
-view), where M is a similarity per frame: q = c + s·R(θ)·(p − c) + v. Pixel q of frame t shows the scene
-point p = A_t⁻¹(q); its backward map (warp contract: the position in frame t−1 of the pixel centre of frame
-t) is A_{t−1}(A_t⁻¹(q)), the same map for every t.
+The motion between consecutive frames is the pack's camera motion (``kernels.camera_motion``: a similarity
+p' = A(p − c) + c + d per frame step), so the backward maps are those its FLOW gives the warp nodes. Frame t
+shows the scene at P_t(q) for its pixel centres q, where P_t maps frame t to the middle frame r = T // 2
+(P_r = id, P_t = P_{t−1} ∘ back for t > r, P_t = P_{t+1} ∘ step for t < r): the content moves through the
+view instead of out of it.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from .scenes import FRAMES, SIZE, pixel_centres
+from temporal_noise.kernels.camera_motion import apply_affine, camera_motion_flow, camera_transforms, invert_affine
+from temporal_noise.kernels.flow_maps import identity_map
 
-CENTRE = SIZE / 2
+from .scenes import FRAMES, SIZE
+
+Affine = tuple[torch.Tensor, torch.Tensor]  # (M [2, 2], b [2]): p ↦ M p + b
+
+
+def _compose(outer: Affine, inner: Affine) -> Affine:
+    """outer ∘ inner."""
+    return outer[0] @ inner[0], outer[0] @ inner[1] + outer[1]
 
 
 @dataclass(frozen=True)
 class Motion:
-    """Per-frame similarity: ``shift`` (x, y) pixels, ``angle`` degrees, ``zoom`` factor."""
+    """Per-frame-step camera motion: content pan (pixels), rotation (degrees), zoom factor."""
 
     name: str
-    shift: tuple[float, float] = (0.0, 0.0)
-    angle: float = 0.0
+    pan: tuple[float, float] = (0.0, 0.0)
+    rotate_degrees: float = 0.0
     zoom: float = 1.0
 
-    def _apply(self, points: torch.Tensor, k: float) -> torch.Tensor:
-        """A^k applied to positions [2, H, W] (k may be negative or fractional)."""
-        theta = math.radians(self.angle) * k
-        scale = self.zoom**k
-        x, y = points[0] - CENTRE, points[1] - CENTRE
-        rotated_x = scale * (math.cos(theta) * x - math.sin(theta) * y)
-        rotated_y = scale * (math.sin(theta) * x + math.cos(theta) * y)
-        return torch.stack([rotated_x + CENTRE + k * self.shift[0], rotated_y + CENTRE + k * self.shift[1]])
-
-    def _inverse(self, points: torch.Tensor, k: float) -> torch.Tensor:
-        """(A^k)⁻¹: undo the shift, then the rotation and zoom."""
-        unshifted = torch.stack([points[0] - k * self.shift[0], points[1] - k * self.shift[1]])
-        return Motion(self.name, angle=self.angle, zoom=self.zoom)._apply(unshifted, -k)
-
-    @staticmethod
-    def _power(frame: int, frames: int) -> float:
-        return frame - (frames - 1) / 2
-
-    def scene_points(self, frame: int, frames: int = FRAMES) -> torch.Tensor:
-        """[2, H, W] scene positions shown at the pixel centres of ``frame``."""
-        return self._inverse(pixel_centres(), self._power(frame, frames))
+    def _camera(self) -> dict[str, float]:
+        return {"pan_x": self.pan[0], "pan_y": self.pan[1], "zoom": self.zoom, "rotate_degrees": self.rotate_degrees}
 
     def backward_maps(self, frames: int = FRAMES) -> torch.Tensor:
         """[T−1, 2, H, W]: for frame t = 1 … T−1, where each pixel centre was in frame t−1."""
-        maps = [self._apply(self.scene_points(t, frames), self._power(t - 1, frames))
-                for t in range(1, frames)]
-        return torch.stack(maps)
+        flow = camera_motion_flow(frames, SIZE, SIZE, **self._camera())
+        return identity_map(SIZE, SIZE) + flow.backward
+
+    def scene_points(self, frames: int = FRAMES) -> torch.Tensor:
+        """[T, 2, H, W]: the scene position each pixel centre of each frame shows."""
+        matrix, offset = camera_transforms(1, height=SIZE, width=SIZE, **self._camera())
+        step = (matrix[0].double(), offset[0].double())
+        back = invert_affine(*step)
+        middle = frames // 2
+        identity = (torch.eye(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64))
+        to_middle: dict[int, Affine] = {middle: identity}
+        for t in range(middle + 1, frames):
+            to_middle[t] = _compose(to_middle[t - 1], back)
+        for t in range(middle - 1, -1, -1):
+            to_middle[t] = _compose(to_middle[t + 1], step)
+        matrices = torch.stack([to_middle[t][0] for t in range(frames)])
+        offsets = torch.stack([to_middle[t][1] for t in range(frames)])
+        centres = identity_map(SIZE, SIZE, dtype=torch.float64).expand(frames, 2, SIZE, SIZE)
+        return apply_affine(centres, matrices, offsets).float()
 
     @property
     def speed(self) -> float:
         """Mean displacement per frame over the image (pixels), for tables."""
-        maps = self.backward_maps(2)
-        return float((pixel_centres() - maps[0]).norm(dim=0).mean())
+        return float((self.backward_maps(2) - identity_map(SIZE, SIZE)).norm(dim=1).mean())
 
 
 MOTIONS = (
-    Motion("shift 0.5 px", shift=(0.5 * math.cos(math.radians(30)), 0.5 * math.sin(math.radians(30)))),
-    Motion("shift 2.5 px", shift=(2.5 * math.cos(math.radians(-20)), 2.5 * math.sin(math.radians(-20)))),
-    Motion("rotate 4°", angle=4.0),
+    Motion("pan 0.5 px", pan=(0.433, 0.25)),
+    Motion("pan 2.5 px", pan=(2.35, -0.855)),
+    Motion("rotate 4°", rotate_degrees=4.0),
     Motion("zoom 1.05×", zoom=1.05),
 )

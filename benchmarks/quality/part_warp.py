@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import torch
 
 from temporal_noise.kernels import seeded_noise
+from temporal_noise.kernels.flow_maps import sample_bilinear
 
 from . import metrics
-from .metrics import sample_at, visible
+from .metrics import visible
 from .motions import MOTIONS, Motion
 from .sampling import sdedit
 from .scenes import FRAMES, SIZE, random_scenes, render
@@ -51,7 +52,7 @@ def bilinear_noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
     for t, backward in enumerate(maps, start=1):
         positions = backward.expand(len(seeds), *backward.shape)
         fresh = torch.stack([_frame_noise(seed, t) for seed in seeds])
-        frames.append(torch.where(visible(positions), sample_at(frames[-1], positions), fresh))
+        frames.append(torch.where(visible(positions), sample_bilinear(frames[-1], positions), fresh))
     return torch.stack(frames, dim=1)
 
 
@@ -79,7 +80,7 @@ PER_SEED = {"warping error": False, "PSNR (dB)": True, "sticking": None, "noise 
 
 def input_videos(motion: Motion, seeds: list[int]) -> torch.Tensor:
     """[B, 3, T, H, W]: one scene per seed moved by ``motion``."""
-    points = [motion.scene_points(t) for t in range(FRAMES)]
+    points = motion.scene_points()
     videos = []
     for seed in seeds:
         scene = random_scenes(1, torch.Generator().manual_seed(SCENE_SEED_OFFSET + seed))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from temporal_noise.kernels.flow_maps import identity_map
+
 SIZE = 32
 FRAMES = 8
 MAX_DISCS = 3
@@ -64,13 +66,6 @@ def random_scenes(count: int, generator: torch.Generator) -> Scenes:
     )
 
 
-def pixel_centres(size: int = SIZE) -> torch.Tensor:
-    """[2, H, W] positions (x, y) of the pixel centres (c + ½, r + ½)."""
-    centres = torch.arange(size, dtype=torch.float32) + 0.5
-    y, x = torch.meshgrid(centres, centres, indexing="ij")
-    return torch.stack([x, y])
-
-
 def render(scenes: Scenes, points: torch.Tensor, disc_offsets: torch.Tensor | None = None) -> torch.Tensor:
     """Scene colours [B, 3, H, W] at scene positions ``points`` [B, 2, H, W] (or [2, H, W]).
 
@@ -93,7 +88,7 @@ def render(scenes: Scenes, points: torch.Tensor, disc_offsets: torch.Tensor | No
 
 def moving_disc_videos(scenes: Scenes, frames: int = FRAMES) -> torch.Tensor:
     """Videos [B, 3, T, H, W]: discs move at their velocities over a still background, centred in time."""
-    grid = pixel_centres()
+    grid = identity_map(SIZE, SIZE)
     times = torch.arange(frames, dtype=torch.float32) - (frames - 1) / 2
     video = [render(scenes, grid, scenes.velocities * t) for t in times]
     return torch.stack(video, dim=2)
@@ -106,4 +101,4 @@ def random_videos(count: int, generator: torch.Generator) -> torch.Tensor:
 
 def random_images(count: int, generator: torch.Generator) -> torch.Tensor:
     """``count`` random still scenes [B, 3, H, W]."""
-    return render(random_scenes(count, generator), pixel_centres())
+    return render(random_scenes(count, generator), identity_map(SIZE, SIZE))
