@@ -18,12 +18,12 @@ import torch
 
 from benchmarks.quality import part_freeinit, part_warp, training
 
-CI_PLAN = training.TrainingPlan(image_steps=1200, video_steps=300)
+CI_PLAN = training.TrainingPlan(image_steps=1000, video_steps=400)
 FREEINIT_SEEDS = list(range(24))
-WARP_SEEDS = list(range(24))
+WARP_SEEDS = list(range(32))
 WARP_MODES = ["independent", "fixed", "particle warp", "grid warp"]
 WARPED = ("particle warp", "grid warp")
-FAST_MOTION = "shift 2.5 px"
+FAST_MOTION = "pan 2.5 px"
 
 
 @pytest.fixture(scope="module")

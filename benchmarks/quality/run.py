@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import sys
 import time
@@ -47,12 +48,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=32, help="seeds (videos) per configuration")
     parser.add_argument("--cache", default=None, help="model cache folder")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"), help="output folder")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (CI machines have 2 cores)")
+    parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                        help="torch CPU threads (default 2: CI machines have 2 cores)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     seeds = list(range(args.seeds))
     timings = {}
+    load_before = os.getloadavg()
+    cpu_started = time.process_time()
 
     started = time.perf_counter()
     models = training.load_or_train(training.TrainingPlan(), training.cache_dir(args.cache))
@@ -100,6 +104,9 @@ def main(argv: list[str] | None = None) -> None:
         "## Timings",
         "",
         *(f"- {name}: {seconds:.0f} s" for name, seconds in timings.items()),
+        f"- total: {sum(timings.values()):.0f} s wall, {time.process_time() - cpu_started:.0f} s CPU; load "
+        f"average (1 min) {load_before[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+        f"({os.cpu_count()} cores)",
     ]
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.md").write_text("\n".join(lines) + "\n")
