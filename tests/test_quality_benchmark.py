@@ -58,7 +58,10 @@ def test_freeinit_raises_temporal_consistency(freeinit_results):
     for metric in ("pixel consistency", "feature consistency"):
         assert comparison[metric].difference > 0, metric
     assert comparison["pixel consistency"].standardised > 2.0
-    assert comparison["low-frequency difference"].difference < 0
+    # Consistency also rises a little when every iteration keeps its own frames' low frequencies (a filter
+    # without its temporal part, or an all-pass one): only the real spatio-temporal filter lowers flicker.
+    flicker = comparison["low-frequency difference"]
+    assert flicker.standardised < -0.5 and flicker.improved >= 2 * flicker.seeds // 3, flicker
 
 
 def test_freeinit_does_not_raise_frechet_distance(freeinit_results):
