@@ -18,7 +18,6 @@ import torch
 
 from benchmarks.quality import part_freeinit, part_warp, training
 
-CI_PLAN = training.TrainingPlan(image_steps=1000, video_steps=400)
 FREEINIT_SEEDS = list(range(24))
 WARP_SEEDS = list(range(32))
 WARP_MODES = ["independent", "fixed", "particle warp", "grid warp"]
@@ -31,7 +30,7 @@ def models() -> training.Models:
     threads = torch.get_num_threads()
     torch.set_num_threads(min(2, threads))
     try:
-        yield training.load_or_train(CI_PLAN, training.cache_dir())
+        yield training.load_or_train(training.CI_PLAN, training.cache_dir())
     finally:
         torch.set_num_threads(threads)
 

@@ -46,6 +46,8 @@ def quality_figure(models: training.Models, out: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=32, help="seeds (videos) per configuration")
+    parser.add_argument("--plan", choices=("full", "ci"), default="full",
+                        help="training plan: full, or the reduced test's (half the training)")
     parser.add_argument("--cache", default=None, help="model cache folder")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"), help="output folder")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     cpu_started = time.process_time()
 
     started = time.perf_counter()
-    models = training.load_or_train(training.TrainingPlan(), training.cache_dir(args.cache))
+    plan = training.FULL_PLAN if args.plan == "full" else training.CI_PLAN
+    models = training.load_or_train(plan, training.cache_dir(args.cache))
     timings["models (train or load)"] = time.perf_counter() - started
     quality_figure(models, out)
 
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         "# Quality benchmark results",
         "",
-        f"`python benchmarks/quality/run.py --seeds {args.seeds}`, {datetime.date.today()}, torch "
+        f"`python benchmarks/quality/run.py --seeds {args.seeds} --plan {args.plan}`, {datetime.date.today()}, torch "
         f"{torch.__version__}, {args.threads} threads, {platform.processor() or platform.machine()}.",
         "",
         "## Part A: FreeInit (video UNet, DDIM 10 steps)",

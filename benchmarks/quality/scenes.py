@@ -1,8 +1,8 @@
 """Scenes made by code: a smooth two-colour gradient with 1-3 soft coloured discs, values in [−1, 1].
 
 A scene is a function of continuous position (pixel units, pixel (r, c) covers [c, c+1) × [r, r+1)), so it
-can be rendered at any sub-pixel motion exactly: videos move the discs (``moving_disc_video``), camera
-motions move the whole scene (``render``) with known backward maps (``motions.py``).
+can be rendered at any sub-pixel motion exactly: training videos move the discs over a still background
+(``moving_disc_videos``); part B moves the whole scene with camera motions (``motions.py``).
 """
 
 from __future__ import annotations

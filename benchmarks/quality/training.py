@@ -46,6 +46,10 @@ class TrainingPlan:
     seed: int = 0
 
 
+FULL_PLAN = TrainingPlan()
+CI_PLAN = TrainingPlan(image_steps=1000, video_steps=400)  # the reduced test's models: half the training
+
+
 @dataclass
 class Models:
     image: TinyUNet

@@ -2,10 +2,9 @@
 
 The image UNet works on 2×2 pixel-unshuffled input (12 channels at 16×16), one residual block per level
 at 16×16, 8×8 and 4×4 with widths 32/64/96, time embedded sinusoidally. The video UNet is the same network
-plus a motion module, as AnimateDiff adds one to an image model: after every residual block, a
-zero-initialised temporal convolution (kernel 3 over frames, per pixel) mixes
-neighbouring frames; spatial processing stays per frame. Video latents enter as [B·T, C, H, W] with
-``frames = T``.
+plus a motion module, as AnimateDiff adds one to an image model: after every residual block a
+zero-initialised temporal convolution (kernel 3 over frames, per pixel) mixes neighbouring frames; spatial
+processing stays per frame. Video latents enter as [B·T, C, H, W] with ``frames = T``.
 """
 
 from __future__ import annotations
