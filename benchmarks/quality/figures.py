@@ -1,4 +1,8 @@
-"""PNG grids a person can look at: a labelled row per video, frames left to right (OpenCV, no matplotlib)."""
+"""PNG grids a person can look at: a labelled row per video, frames left to right (OpenCV, no matplotlib).
+
+Frames are shown at 2× (nearest neighbour); colours are stored with 5 bits per channel, which keeps the
+committed figures small without a visible change.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 import torch
 
 GAP = 2
+COLOUR_STEP = 8  # 5 bits per channel
 LABEL_WIDTH = 150
 BACKGROUND = 255
 
@@ -56,4 +61,5 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 12) -> np.ndarr
 
 def save(path: Path, image: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    quantised = (image // COLOUR_STEP) * COLOUR_STEP + COLOUR_STEP // 2
+    cv2.imwrite(str(path), np.where(image == BACKGROUND, image, quantised), [cv2.IMWRITE_PNG_COMPRESSION, 9])

@@ -145,6 +145,13 @@ def warping_error(videos: torch.Tensor, backward_maps: torch.Tensor) -> torch.Te
     return (squared / (mask.sum(dim=(1, 2, 3, 4)) * current.shape[2])).sqrt()
 
 
+def detail(videos: torch.Tensor) -> torch.Tensor:
+    """[B] RMS of the 3×3 high-pass (frame minus its 3×3 box mean, edges replicated) of every frame."""
+    frames = _frames(videos).flatten(0, 1)
+    smooth = F.avg_pool2d(F.pad(frames, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    return (frames - smooth).pow(2).view(videos.shape[0], -1).mean(dim=1).sqrt()
+
+
 def psnr(videos: torch.Tensor, references: torch.Tensor) -> torch.Tensor:
     """[B] PSNR in dB of every frame against its reference, averaged over frames (peak-to-peak 2)."""
     mse = (_frames(videos) - _frames(references)).pow(2).mean(dim=(2, 3, 4))

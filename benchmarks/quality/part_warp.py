@@ -75,7 +75,7 @@ NOISE_MODES = {
     "grid warp": _warped("grid"),
     "bilinear warp": bilinear_noise,
 }
-PER_SEED = {"warping error": False, "PSNR (dB)": True, "sticking": None, "noise std": None}
+PER_SEED = {"warping error": False, "PSNR (dB)": True, "sticking": None, "detail": None, "noise std": None}
 
 
 def input_videos(motion: Motion, seeds: list[int]) -> torch.Tensor:
@@ -137,6 +137,7 @@ def run(model: TinyUNet, seeds: list[int], modes: list[str], motions: tuple[Moti
                 "warping error": metrics.warping_error(out, maps),
                 "PSNR (dB)": metrics.psnr(out, videos),
                 "sticking": metrics.sticking(out, videos, maps),
+                "detail": metrics.detail(out),
                 "noise std": noise.flatten(1).std(dim=1),
             }
             results.examples[motion.name][mode] = out[example_seed_index]

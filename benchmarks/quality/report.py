@@ -42,10 +42,10 @@ def _versus(results: WarpResults, motion: str, reference: str, mode: str, metric
 def warp_table(results: WarpResults) -> str:
     """One row per motion × noise mode; comparisons are paired over seeds."""
     header = ["motion", "noise", "noise std", "warping error", "vs independent", "vs fixed", "PSNR (dB)",
-              "PSNR vs independent", "sticking", "sticking vs independent"]
+              "PSNR vs independent", "sticking", "sticking vs independent", "detail vs independent"]
     rows = []
     for motion, modes in results.values.items():
-        rows.append([motion, f"input itself: {results.input_warping_error[motion]:.4f}", *[""] * 8])
+        rows.append([motion, f"input itself: {results.input_warping_error[motion]:.4f}", *[""] * 9])
         for mode in modes:
             psnr = _versus(results, motion, "independent", mode, "PSNR (dB)")
             sticking = _versus(results, motion, "independent", mode, "sticking")
@@ -58,6 +58,7 @@ def warp_table(results: WarpResults) -> str:
                 f"{psnr.difference:+.2f} ({psnr.standardised:+.1f})" if psnr else "—",
                 f"{results.mean(motion, mode, 'sticking'):+.3f}",
                 f"{sticking.difference:+.3f} ({sticking.standardised:+.1f})" if sticking else "—",
+                _relative(_versus(results, motion, "independent", mode, "detail")),
             ])
     table = markdown_table(header, rows)
     modes = next(iter(results.values.values()))
@@ -73,4 +74,5 @@ def _relative(comparison: Paired | None) -> str:
     if comparison is None:
         return "—"
     ratio = comparison.mean_b / comparison.mean_a
-    return f"×{ratio:.2f} ({comparison.standardised:+.1f}; {comparison.improved}/{comparison.seeds})"
+    improved = "" if comparison.improved is None else f"; {comparison.improved}/{comparison.seeds}"
+    return f"×{ratio:.2f} ({comparison.standardised:+.1f}{improved})"
