@@ -24,6 +24,7 @@ from __future__ import annotations
 import torch
 
 _TINY = 1e-30
+_RASTER_ELEMENTS = 1 << 23  # (polygon, edge, sub-cell centre) triples per pass of the rasteriser
 
 
 def shoelace_area(vertices: torch.Tensor) -> torch.Tensor:
@@ -109,18 +110,24 @@ def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: in
     Every cell is split into upsample × upsample sub-cells; the centre of sub-cell (a, b) of cell (u, v)
     is (u + (a + ½)/n, v + (b + ½)/n). A centre counts with the polygon's winding number around it: the
     signed number of edges crossing the ray to +x (upward crossings +1, downward −1), half-open in y.
+    Every centre of the window is tested against every edge (O(n²) per cell, like a rasteriser), in
+    chunks of polygons that bound the memory.
     """
     n = upsample
     dtype, device = vertices.dtype, vertices.device
     centres_y = (torch.arange(rows * n, device=device, dtype=dtype) + 0.5) / n
     centres_x = (torch.arange(cols * n, device=device, dtype=dtype) + 0.5) / n
-    xa, ya = vertices[..., 0, None], vertices[..., 1, None]
-    xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
-    up = (ya <= centres_y) & (centres_y < yb)
-    down = (yb <= centres_y) & (centres_y < ya)
-    direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
-    rise = yb - ya
-    cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
-    right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
-    winding = torch.einsum("nkr,nkrc->nrc", direction, right)
-    return winding.reshape(-1, rows, n, cols, n).sum((2, 4))
+    per_polygon = vertices.shape[1] * rows * cols * n * n
+    counts = []
+    for part in vertices.split(max(1, _RASTER_ELEMENTS // per_polygon)):
+        xa, ya = part[..., 0, None], part[..., 1, None]
+        xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
+        up = (ya <= centres_y) & (centres_y < yb)
+        down = (yb <= centres_y) & (centres_y < ya)
+        direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
+        rise = yb - ya
+        cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
+        right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
+        winding = torch.einsum("nkr,nkrc->nrc", direction, right)
+        counts.append(winding.reshape(-1, rows, n, cols, n).sum((2, 4)))
+    return torch.cat(counts)

@@ -82,7 +82,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
                      workspace: Workspace) -> Requests:
     """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
 
-    Layout: a fixed block of four requests per target (the 2 × 2 window at its origin: octagons spanning
+    Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 window at its origin: octagons spanning
     at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the requests of
     octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
     """
@@ -114,28 +114,27 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
         areas[part] = found.view(-1, 4)
     extra = []
     medium = torch.nonzero(regular & (span == WINDOW)).squeeze(1)
-    if medium.numel():
-        found = area_of(relative[medium], WINDOW, WINDOW, True)
-        folded[medium[_folded(found, found.sum((1, 2)))]] = True
-        extra.append(_window_requests(medium, start[medium].long(), found, grid))
+    for part in medium.split(_POLYGON_CHUNK if device.type == "cpu" else max(1, medium.numel())):
+        found = area_of(relative[part], WINDOW, WINDOW, True)
+        folded[part[_folded(found, found.sum((1, 2)))]] = True
+        extra.append(_window_requests(part, start[part].long(), found, grid))
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
     if large.numel():
         extra.append(_large_requests(relative[large], start[large], large, area_of, grid, folded))
     if folded.any():
         index = torch.nonzero(folded).squeeze(1)
-        footprint_origin, areas[index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
-        origin[index] = footprint_origin.t()
+        footprint_origin, weights = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
+        origin[index], areas[index] = footprint_origin.t().long(), weights.t()
     areas.clamp_(min=0.0)
     slots = torch.tensor(FOOTPRINT_SLOTS, device=device)
     source = grid.index(origin[:, 0:1], origin[:, 1:2]) + (slots // WINDOW) * grid.padded_width + slots % WINDOW
-    counter = torch.arange(n_pixels, device=device)[:, None] * WINDOW**2 + slots
     kept = [(part, ~folded[part.target]) for part in extra]
     return Requests(
+        source=torch.cat([source.t().reshape(-1)] + [part.source[keep] for part, keep in kept]).int(),
+        area=torch.cat([areas.t().reshape(-1)] + [part.area[keep] for part, keep in kept]),
+        slots=FOOTPRINT_SLOTS,
         target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
-        source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]).int(),
-        area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept]),
-        counter=torch.cat([counter.reshape(-1)] + [part.counter[keep] for part, keep in kept]),
-        per_target=len(FOOTPRINT_SLOTS))
+        counter=torch.cat([part.counter[keep] for part, keep in kept]) if kept else None)
 
 
 def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Tensor, grid: SourceGrid) -> Requests:
@@ -152,7 +151,7 @@ def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Ten
     slot = (u + WINDOW * u[:, None]).expand_as(areas)
     target = index[:, None, None].expand_as(areas)
     keep = areas > 0
-    return Requests(target[keep], source[keep], areas[keep], target[keep] * WINDOW**2 + slot[keep])
+    return Requests(source[keep], areas[keep], target=target[keep], counter=target[keep] * WINDOW**2 + slot[keep])
 
 
 def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Tensor, area_of: AreaFunction,
@@ -208,7 +207,7 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
                       torch.where(fresh_only, 1.0, outside_area), lone * WINDOW**2))
     target, source, area, counter = (torch.cat(column) for column in zip(*parts, strict=True))
     keep = area > 0
-    return Requests(target[keep], source[keep], area[keep], counter[keep])
+    return Requests(source[keep], area[keep], target=target[keep], counter=counter[keep])
 
 
 def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,

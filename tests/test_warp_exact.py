@@ -37,10 +37,10 @@ def wiggly_map(height, width):
 
 
 def targets_of(requests: Requests, n_targets: int) -> torch.Tensor:
-    """The target of every request (implicit in the fixed [P, K] block)."""
+    """The target of every request (implicit in the fixed [K, P] block)."""
     if requests.per_target is None:
         return requests.target
-    fixed = torch.arange(n_targets).repeat_interleave(requests.per_target)
+    fixed = torch.arange(n_targets).repeat(requests.per_target)
     return fixed if requests.target is None else torch.cat((fixed, requests.target))
 
 
@@ -204,8 +204,8 @@ def test_bridge_increments_have_the_brownian_bridge_law(normalise):
     a = torch.tensor([0.2, 0.3, 0.1])
     w = a / a.sum() if normalise else a
     cells = SourceGrid(1, copies).index(torch.arange(copies), torch.zeros(copies, dtype=torch.int64))
-    requests = Requests(target=torch.arange(3 * copies), source=cells.repeat_interleave(3),
-                        area=a.repeat(copies), counter=torch.arange(3 * copies))
+    requests = Requests(source=cells.repeat_interleave(3), area=a.repeat(copies), target=torch.arange(3 * copies),
+                        counter=torch.arange(3 * copies))
     values = torch.full((1, 1, copies), x)
     y = bridge_split(values, requests, 3 * copies, request_key=stream_key(1, 1, Stream.REQUEST),
                      pad_key=None if normalise else stream_key(1, 1, Stream.PAD), normalise_sources=normalise)
