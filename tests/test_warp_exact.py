@@ -130,7 +130,7 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
 
 def test_octagons_follow_the_documented_interpolation():
     m = wiggly_map(6, 7)
-    got = octagons(m).reshape(6, 7, 8, 2).double().numpy()
+    got = octagons(m).permute(2, 1, 0).reshape(6, 7, 8, 2).double().numpy()
     corners = np.stack(np.meshgrid(np.arange(7), np.arange(6), indexing="xy"), -1)[:, :, None, :]
     assert np.abs(got + corners - reference_octagons(m.numpy())).max() < 1e-5
 
@@ -142,7 +142,7 @@ def test_affine_maps_give_parallelograms_of_area_det(matrix, monkeypatch):
     monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 4096)  # several chunks in the second pass
     height, width = 24, 26
     m = affine_map(height, width, matrix, (0.31, -0.17))
-    vertices = octagons(m).double()
+    vertices = octagons(m).permute(2, 1, 0).double()  # [P, 8, 2]
     a = torch.tensor(matrix, dtype=torch.float64)
     unit = torch.tensor([[0, 0], [0.5, 0], [1, 0], [1, 0.5], [1, 1], [0.5, 1], [0, 1], [0, 0.5]], dtype=torch.float64)
     expected_edges = (unit.roll(-1, 0) - unit) @ a.t()
