@@ -4,9 +4,11 @@
     python benchmarks/warp_speed.py --quick    # smoke run: 128² and 256², 4 channels, 100-frame drift
 
 Every configuration runs in a fresh subprocess (so that its peak memory is its own: RSS high-water mark
-on the CPU, ``torch.cuda.max_memory_allocated`` on CUDA) and warps a sequence with one workspace, as
-``warp_noise_sequence`` does: a warm-up frame, then the timed frames; the table gives the minimum and the
-median ms per frame. The motion is a rotation by 2° with a 3 % zoom about the centre (the official code
+of the whole process on the CPU, ``torch.cuda.max_memory_allocated`` on CUDA) and warps a sequence with one
+workspace, as ``warp_noise_sequence`` does: a warm-up frame, then the timed frames; the table gives the
+minimum and the median wall ms per frame, and the minimum process CPU time per frame (all threads; on a
+busy machine the single-thread CPU time is the better estimate of the unloaded speed). The motion is a
+rotation by 2° with a 3 % zoom about the centre (the official code
 was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the same run,
 and the particle warp with the official Taichi implementation's figures (2-core CPU, 4 channels,
 papers.md). The drift check warps 1000 frames (100 with --quick) of 48² × 4 noise and reports every
@@ -81,26 +83,28 @@ def measure(method: str, size: int, channels: int, frames: int, device: str) -> 
     backward_map = rotation_zoom(size, device=device)
     if dev.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    times = []
+    times, cpu_times = [], []
     for frame in range(1, frames + 2):  # frame 1 warms up
         if dev.type == "cuda":
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         step(buffers[(frame - 1) % 2], backward_map, None, 0, frame, out=buffers[frame % 2].view(channels, -1))
         if dev.type == "cuda":
             torch.cuda.synchronize()
         if frame > 1:
             times.append((time.perf_counter() - start) * 1e3)
+            cpu_times.append((time.process_time() - cpu_start) * 1e3)
     if dev.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"min_ms": min(times), "median_ms": statistics.median(times), "peak_mib": peak}
+    return {"min_ms": min(times), "median_ms": statistics.median(times), "cpu_ms": min(cpu_times), "peak_mib": peak}
 
 
-def run_isolated(method: str, size: int, channels: int, frames: int, device: str) -> dict:
-    """:func:`measure` in a fresh Python process (clean peak memory)."""
-    command = [sys.executable, __file__, "--single", method, str(size), str(channels), str(frames), device]
+def run_isolated(method: str, size: int, channels: int, frames: int, device: str, threads: int) -> dict:
+    """:func:`measure` in a fresh Python process (clean peak memory) with ``threads`` torch threads."""
+    command = [sys.executable, __file__, "--threads", str(threads), "--single", method, str(size), str(channels),
+               str(frames), device]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -111,15 +115,16 @@ def frames_for(method: str, size: int, quick: bool) -> int:
     return 3 if quick else (5 if size >= 1024 else 8)
 
 
-def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick: bool) -> list[str]:
-    rows = ["| size | C | method | min ms/frame | median ms/frame | peak MiB | ratio |",
-            "|---|---|---|---|---|---|---|"]
+def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick: bool, threads: int) -> list[str]:
+    rows = ["| size | C | method | min ms/frame | median ms/frame | CPU ms/frame | peak MiB | ratios (min ms) |",
+            "|---|---|---|---|---|---|---|---|"]
     print("\n".join(rows), flush=True)
     for size in sizes:
         for channels in channel_counts:
             results = {}
             for method in METHODS:
-                results[method] = run_isolated(method, size, channels, frames_for(method, size, quick), device)
+                results[method] = run_isolated(method, size, channels, frames_for(method, size, quick), device,
+                                               threads)
             for method in METHODS:
                 r = results[method]
                 ratio = ""
@@ -131,7 +136,7 @@ def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick:
                         f64, f32 = TAICHI_MS[size]
                         ratio += f"; Taichi f64/f32 = {f64 / r['min_ms']:.1f}× / {f32 / r['min_ms']:.1f}×"
                 rows.append(f"| {size}² | {channels} | {method} | {r['min_ms']:.1f} | {r['median_ms']:.1f} | "
-                            f"{r['peak_mib']:.0f} | {ratio} |")
+                            f"{r['cpu_ms']:.1f} | {r['peak_mib']:.0f} | {ratio} |")
                 print(rows[-1], flush=True)
     return rows
 
@@ -161,9 +166,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, 4 channels, 100 frames drift")
     parser.add_argument("--no-drift", action="store_true", help="skip the drift check")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads (default: all)")
     parser.add_argument("--single", nargs=5, metavar=("METHOD", "SIZE", "C", "FRAMES", "DEVICE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     if args.single:
         method, size, channels, frames, device = args.single
         print(json.dumps(measure(method, int(size), int(channels), int(frames), device)))
@@ -176,7 +183,7 @@ def main() -> None:
     for device in devices:
         name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
         print(f"\n## {device}: {name}\n")
-        speed_table(device, sizes, channels, args.quick)
+        speed_table(device, sizes, channels, args.quick, args.threads)
     if not args.no_drift:
         print("\n## drift (cpu)\n")
         drift_check(100 if args.quick else 1000, "cpu")
