@@ -94,15 +94,16 @@ def _fmix64_(h: torch.Tensor, scratch: torch.Tensor) -> None:
             h.mul_(as_int64(multiplier))
 
 
-def normal_pair(states: torch.Tensor, key: int | torch.Tensor, cos_out: torch.Tensor, sin_out: torch.Tensor, *,
-                variance: torch.Tensor | None = None, workspace: Workspace | None = None,
+def normal_pair(states: torch.Tensor, key: int | torch.Tensor, out: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+                *, variance: torch.Tensor | None = None, workspace: Workspace | None = None,
                 chunk: int | None = None) -> None:
-    """The two normals of every Weyl state [n], times √variance when given, into ``cos_out``/``sin_out``.
+    """The two normals of every Weyl state [n], times √variance when given.
 
-    Radius √(−2 ln u₁) from the high 32 bits of the hash, angle 2π·u₂ from the low 32 bits. The outputs
-    may be strided (for instance the real and imaginary parts of a complex tensor). ``key`` may be a 0-d
-    int64 tensor (a captured CUDA graph changes it between replays). Work runs in chunks of ``chunk``
-    states (CPU default: cache-sized; CUDA default: all at once).
+    Radius √(−2 ln u₁) from the high 32 bits of the hash, angle 2π·u₂ from the low 32 bits; the cosine
+    normal goes to the real part of a complex ``out`` [n] (or to ``out[0]`` of a pair of real tensors),
+    the sine normal to the imaginary part (or ``out[1]``). ``key`` may be a 0-d int64 tensor (a captured
+    CUDA graph changes it between replays). Work runs in chunks of ``chunk`` states (CPU default:
+    cache-sized; CUDA default: all at once).
     """
     n = states.numel()
     ws = workspace or Workspace(states.device)
@@ -113,7 +114,7 @@ def normal_pair(states: torch.Tensor, key: int | torch.Tensor, cos_out: torch.Te
     scratch = ws.buffer("rng_scratch", (size,), torch.int64)
     radius = ws.buffer("rng_radius", (size,))
     angle = ws.buffer("rng_angle", (size,))
-    trig = ws.buffer("rng_trig", (size,))
+    pair = ws.buffer("rng_pair", (2, size), out.real.dtype) if isinstance(out, torch.Tensor) else None
     for start in range(0, n, size):
         stop = min(n, start + size)
         k = stop - start
@@ -129,11 +130,11 @@ def normal_pair(states: torch.Tensor, key: int | torch.Tensor, cos_out: torch.Te
         h[:k].bitwise_and_((1 << 32) - 1)
         angle[:k].copy_(h[:k])
         angle[:k].mul_(2.0 * math.pi * 2.0**-32)
-        for function, target in ((torch.cos, cos_out), (torch.sin, sin_out)):
-            if target.is_contiguous():
-                torch.mul(function(angle[:k], out=target[start:stop]), radius[:k], out=target[start:stop])
-            else:  # strided writes are slow elementwise; compute contiguously, then copy
-                target[start:stop].copy_(function(angle[:k], out=trig[:k]).mul_(radius[:k]))
+        cos_out, sin_out = (pair[0, :k], pair[1, :k]) if pair is not None else (out[0][start:stop], out[1][start:stop])
+        torch.cos(angle[:k], out=cos_out).mul_(radius[:k])
+        torch.sin(angle[:k], out=sin_out).mul_(radius[:k])
+        if pair is not None:
+            torch.complex(cos_out, sin_out, out=out[start:stop])
 
 
 def normals_from_states(states: torch.Tensor, channels: int, key: int | torch.Tensor, *,
@@ -152,7 +153,7 @@ def normals_from_states(states: torch.Tensor, channels: int, key: int | torch.Te
     ws = workspace or Workspace(device)
     for m in range(pairs):
         sin_out = out[2 * m + 1] if 2 * m + 1 < channels else ws.buffer("rng_spare", (n,))
-        normal_pair(states[m], key, out[2 * m], sin_out, workspace=ws, chunk=chunk)
+        normal_pair(states[m], key, (out[2 * m], sin_out), workspace=ws, chunk=chunk)
     return out
 
 
