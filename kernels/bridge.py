@@ -11,8 +11,9 @@ increments of a Brownian bridge from 0 to x on [0, 1]. Their joint law has the o
 no sequential loop, no division by (1 − t), and no dependence on the order in which requests arrive.
 The warped pixel is Y_j = Σ_i I_ij / √(Σ_i a_ij).
 
-Requests that fall outside the previous frame (source index ``n_sources``) see fresh noise of their area:
-their term is √a·z. Sources whose requests add up to s_i get the weights w = λ_i·a with
+Source cells live in a padded grid (:class:`SourceGrid`: the frame plus a border of cells outside it).
+Requests that fall outside the previous frame see fresh noise of their area: their term is √a·z.
+Sources whose requests add up to s_i get the weights w = λ_i·a with
 
 * ``normalise_sources=True`` (particle variant, Deng et al. Alg. 3): λ_i = 1/s_i, no remainder;
 * ``normalise_sources=False`` (grid variant, Alg. 2): λ_i = 1/max(s_i, 1), remainder π_i = 1 − s_i when
@@ -20,14 +21,18 @@ their term is √a·z. Sources whose requests add up to s_i get the weights w = 
   Exact areas of a non-folding map never exceed 1 per cell; overlapping (folded) regions do, and are then
   split as the particle variant splits them, which keeps every Y_j of unit variance.
 
-With r_e = √w_e (or √a_e outside) the warp is evaluated as
+With r_e = √w_e (or √a_e outside) the warp is evaluated, channel by channel, as
 
     ζ_i = Σ_{e→i} r_e z_e + √π_i·z̃_i
     Y_j = [Σ_{e→j} w_e·x_{i(e)} + Σ_{e→j} (r_e z_e − w_e·ζ_{i(e)})] / √(Σ_{e→j} r_e²)
 
-in that order of operations, so that a request of area 1 copies its source exactly (the bracket is
-z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: request e uses counter ``counter[e]`` of
-stream REQUEST, the remainder of cell i counter i of stream PAD.
+in that order of operations, so that a request of area 1 copies its source exactly (the second sum is
+z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: every request has a counter (9j + slot
+for the windows of target j) in stream REQUEST, the remainder of frame pixel i counter i of stream PAD.
+
+Layout, for speed on CPU and CUDA alike: every scatter and gather is one-dimensional over indices shared
+by all channels; channels go in pairs (the two normals of one hash), the pair's ζ is one complex64
+scatter-add, and each channel gathers (x_i, ζ_i) as one complex64 element.
 """
 
 from __future__ import annotations
@@ -37,138 +42,216 @@ from dataclasses import dataclass
 
 import torch
 
-from .counter_rng import Stream, counter_normals, normals_from_states, stream_key
+from .counter_rng import CPU_CHUNK, GOLDEN, Stream, as_int64, normal_pair, stream_key, weyl_states
 from .flow_maps import check_field
 from .workspace import Workspace
 
 _TINY = 1e-30
 _COVERED = 1e-5  # a remainder below this is float32 rounding of a fully covered cell, not uncovered area
+WINDOW = 3  # request slots: cell (ox + u, oy + v) of a target's 3 × 3 window is slot u + 3v
+
+
+class SourceGrid:
+    """Cells of the previous frame plus a border of two (three after the last row/column) outside it.
+
+    Frame cell (x, y) has index (y + 2)·(W + 5) + x + 2; every index of a border cell means "outside",
+    and ``OUTSIDE`` (the top-left border cell) is the one to use when the position does not matter.
+    A particle's four cells, from origin ⌊p − ½⌋ clamped to [−2, W + 1] × [−2, H + 1], always fit.
+    """
+
+    PAD = 2
+    OUTSIDE = 0
+
+    def __init__(self, height: int, width: int) -> None:
+        self.height, self.width = height, width
+        self.padded_height, self.padded_width = height + 2 * self.PAD + 1, width + 2 * self.PAD + 1
+        self.size = self.padded_height * self.padded_width
+
+    def index(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Index of cell (x, y) (integer tensors, inside the padded grid)."""
+        return (y + self.PAD) * self.padded_width + x + self.PAD
+
+    def frame(self, cells: torch.Tensor) -> torch.Tensor:
+        """The frame's part [..., H, W] of per-cell values [..., size]."""
+        grid = cells.unflatten(-1, (self.padded_height, self.padded_width))
+        return grid[..., self.PAD:self.PAD + self.height, self.PAD:self.PAD + self.width]
+
+    def in_frame(self, device: torch.device) -> torch.Tensor:
+        """[size] bool: True for the cells of the frame."""
+        mask = torch.zeros(self.size, dtype=torch.bool, device=device)
+        self.frame(mask).fill_(True)
+        return mask
 
 
 @dataclass
 class Requests:
-    """Requests of target pixels to source cells, one entry per (target, source cell) pair."""
+    """Requests of target pixels to source cells (indices of a :class:`SourceGrid`), one per pair.
 
-    target: torch.Tensor  # [E] int64 target pixel index r·W + c
-    source: torch.Tensor  # [E] int64 source cell index, or n_sources for "outside the previous frame"
+    With ``slots`` (K of them) the first K·P requests form a fixed block laid out [K, P]: request k of
+    target j is entry k·P + j, with counter 9j + slots[k]; ``target`` and ``counter`` then describe the
+    requests after the block (None if there are none). Without ``slots`` they describe every request.
+    """
+
+    source: torch.Tensor  # [E] int32 or int64 source cell of the SourceGrid
     area: torch.Tensor  # [E] float, ≥ 0
-    counter: torch.Tensor  # [E] int64 counter of the request's normals (stream REQUEST)
-    states: torch.Tensor | None = None  # precomputed weyl_states(counter), when the counters repeat
+    slots: tuple[int, ...] | None = None
+    target: torch.Tensor | None = None  # int64 target pixel index r·W + c
+    counter: torch.Tensor | None = None  # int64 counter of the request's normals (stream REQUEST)
+
+    @property
+    def per_target(self) -> int | None:
+        return None if self.slots is None else len(self.slots)
+
+
+class _Chunks:
+    """Cache-sized chunks of the requests: their arrays, normals' Weyl states and per-target sums.
+
+    A chunk of the fixed block is a range [j₀, j₁) of targets, i.e. K row slices, copied into contiguous
+    [K, n] buffers; its counters are 9j₀ + (those of targets [0, n)), so its Weyl states are a cached
+    pattern plus a constant folded into the key (nothing of size E is read for them), and its per-target
+    sums add K rows. After the block, chunks are plain ranges of requests summed by index-adds.
+    """
+
+    def __init__(self, requests: Requests, n_targets: int, channels: int, preferred: int, ws: Workspace) -> None:
+        self.requests, self.n_targets, self.ws = requests, n_targets, ws
+        self.k = requests.per_target or 0
+        self.fixed = self.k * n_targets
+        total = requests.source.numel()
+        per = max(1, preferred // max(self.k, 1))
+        self.chunks = ([(True, j, min(n_targets, j + per)) for j in range(0, n_targets, per)] if self.k else []) + [
+            (False, e, min(total, e + preferred)) for e in range(self.fixed, total, preferred)]
+        self.size = max([(last - first) * (self.k if fixed else 1) for fixed, first, last in self.chunks], default=1)
+        self.pairs = (channels + 1) // 2
+        self.channels = channels
+        self.extra = None if total == self.fixed else weyl_states(requests.counter, channels)
+
+    def take(self, array: torch.Tensor, chunk: tuple[bool, int, int], name: str) -> torch.Tensor:
+        """The chunk's part of a per-request array, contiguous."""
+        fixed, first, last = chunk
+        if not fixed:
+            return array[first:last]
+        n = last - first
+        out = self.ws.buffer(name, (self.k * n,), array.dtype)
+        out.view(self.k, n).copy_(array[:self.fixed].view(self.k, self.n_targets)[:, first:last])
+        return out
+
+    def states(self, pair: int, chunk: tuple[bool, int, int], key: int | torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Weyl states of channel pair ``pair`` for the chunk's requests, and the key to use with them."""
+        fixed, first, last = chunk
+        if not fixed:
+            return self.extra[pair, first - self.fixed:last - self.fixed], key
+        n = last - first
+        device = self.requests.source.device
+        pattern = self.ws.cached(f"weyl_pattern_{n}", (self.requests.slots, self.channels, str(device)),
+                                 lambda: weyl_states(_fixed_counters(self.requests.slots, n, device), self.channels))
+        offset = as_int64(GOLDEN * self.pairs * WINDOW**2 * first)
+        return pattern[pair], as_int64(key + offset) if isinstance(key, int) else key + offset
+
+    def start(self, out: torch.Tensor) -> None:
+        """Prepare ``out`` for a pass over the chunks in order (the fixed block assigns, the rest adds)."""
+        if not self.k:
+            out.zero_()
+
+    def add(self, values: torch.Tensor, chunk: tuple[bool, int, int], out: torch.Tensor) -> None:
+        """Add the per-target sums of the chunk's ``values`` into ``out``."""
+        fixed, first, last = chunk
+        if fixed:
+            torch.sum(values.view(self.k, last - first), 0, out=out[first:last])
+        else:
+            out.index_add_(0, self.requests.target[first - self.fixed:last - self.fixed], values)
+
+
+def _fixed_counters(slots: tuple[int, ...], targets: int, device: torch.device) -> torch.Tensor:
+    """Counters 9j + slot of the fixed block's targets [0, ``targets``), slot-major."""
+    return (torch.tensor(slots, device=device)[:, None] + torch.arange(targets, device=device) * WINDOW**2).reshape(-1)
 
 
 def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, request_key: int | torch.Tensor,
                  pad_key: int | torch.Tensor | None = None, normalise_sources: bool,
                  workspace: Workspace | None = None, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Warped pixels [n_targets, C] from source pixels ``values`` [n_sources, C] (see module docstring).
+    """Warped pixels [C, n_targets] from the source frame ``values`` [C, H, W] (see module docstring).
 
     ``pad_key`` is the stream of the cells' unrequested remainders (grid variant); without it there is no
     remainder term. Every target must have requests of positive total area. Intermediate tensors live in
-    ``workspace``; the result goes to ``out`` when given.
+    ``workspace``; the result goes to ``out`` when given. On the CPU the requests are processed in
+    cache-sized chunks: a channel pair's normals never leave the cache.
     """
     ws = workspace or Workspace(values.device)
-    n_sources, channels = values.shape
-    dtype = values.dtype
-    n_requests = requests.target.numel()
-    source, target = requests.source, requests.target
+    channels, height, width = values.shape
+    device, dtype = values.device, values.dtype
+    grid = ws.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
+    outside = ws.cached("outside_cells", (height, width, str(device)), lambda: ~grid.in_frame(device))
+    n_requests = requests.source.numel()
+    source = requests.source
     area = requests.area.to(dtype)
-    outside = torch.eq(source, n_sources, out=ws.buffer("outside", (n_requests,), torch.bool))
+    complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+    chunks = _Chunks(requests, n_targets, channels, CPU_CHUNK if device.type == "cpu" else n_requests, ws)
 
-    total = ws.zeros("total", (n_sources + 1,), dtype).index_add_(0, source, area)
-    scale = ws.buffer("scale", (n_sources + 1,), dtype)
-    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_()
-    scale[n_sources] = 0.0
-    weight = torch.index_select(scale, 0, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)
-    root = torch.where(outside, area, weight, out=ws.buffer("root", (n_requests,), dtype))
-    norm = ws.zeros("norm", (n_targets,), dtype).index_add_(0, target, root)
-    inv_norm = norm.sqrt_().reciprocal_()
-    root.sqrt_()
+    total = ws.zeros("total", (grid.size,), dtype).index_add_(0, source, area)
+    scale = ws.buffer("scale", (grid.size,), dtype)
+    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 0.0)
+    cell_scale = torch.index_select(scale, 0, source, out=ws.buffer("cell_scale", (n_requests,), dtype))
+    weight = torch.mul(cell_scale, area, out=ws.buffer("weight", (n_requests,), dtype))
+    in_frame = torch.gt(cell_scale, 0, out=ws.buffer("in_frame", (n_requests,), torch.bool))
+    variance = torch.where(in_frame, weight, area, out=ws.buffer("variance", (n_requests,), dtype))  # r²
+    pairs = chunks.pairs
+    noise = ws.buffer("request_noise", (chunks.size,), complex_dtype)  # r_e·z_e of a channel pair
+    zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
+    noise_sum = ws.buffer("noise_sum", (pairs, n_targets), complex_dtype)  # Σ_e r_e z_e per target
+    inv_norm = ws.buffer("norm", (n_targets,), dtype)
+    for totals in (inv_norm, *noise_sum):
+        chunks.start(totals)
+    for chunk in chunks.chunks:  # the requests' arrays are read once for all channels
+        cells = chunks.take(source, chunk, "chunk_source")
+        chunk_variance = chunks.take(variance, chunk, "chunk_variance")
+        n = cells.numel()
+        chunks.add(chunk_variance, chunk, inv_norm)
+        for m in range(pairs):
+            states, key = chunks.states(m, chunk, request_key)
+            normal_pair(states, key, noise[:n], variance=chunk_variance, workspace=ws)
+            zeta[m].index_add_(0, cells, noise[:n])
+            chunks.add(noise[:n], chunk, noise_sum[m])
+    inv_norm.sqrt_().reciprocal_()
 
-    noise = ws.buffer("request_noise", (n_requests, channels), torch.float32)
-    if requests.states is not None:
-        normals_from_states(requests.states, channels, request_key, out=noise, workspace=ws)
-    else:
-        counter_normals(requests.counter, channels, request_key, out=noise, workspace=ws)
-    if dtype != torch.float32:
-        noise = noise.to(dtype)
-    noise.mul_(root[:, None])
-
-    zeta = ws.zeros("zeta", (n_sources + 1, channels), dtype).index_add_(0, source, noise)
     if pad_key is not None:
-        remainder = total[:n_sources].neg_().add_(1.0)
-        remainder.masked_fill_(remainder < _COVERED, 0.0).sqrt_()
-        cells = torch.arange(n_sources, device=values.device)
-        pad_noise = counter_normals(cells, channels, pad_key, workspace=ws).to(dtype)
-        zeta[:n_sources].addcmul_(pad_noise, remainder[:, None])
+        remainder = grid.frame(total).neg().add_(1.0)
+        remainder.masked_fill_(remainder < _COVERED, 0.0)
+        pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
+                               lambda: weyl_states(torch.arange(height * width, device=device), channels))
+        pad = ws.buffer("pad_noise", (height, width), complex_dtype)
+        for m in range(pairs):
+            normal_pair(pad_states[m], pad_key, pad.view(-1), variance=remainder.view(-1), workspace=ws)
+            grid.frame(zeta[m]).add_(pad)
 
-    gathered = ws.buffer("gathered", (n_requests, channels), dtype)
-    torch.index_select(zeta, 0, source, out=gathered)
-    noise.addcmul_(gathered, weight[:, None], value=-1.0)
-    padded = ws.buffer("padded_values", (n_sources + 1, channels), dtype)
-    padded[:n_sources].copy_(values)
-    padded[n_sources].zero_()
-    torch.index_select(padded, 0, source, out=gathered)
-    noise.addcmul_(gathered, weight[:, None])
+    tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
+                       lambda: torch.zeros((channels, grid.size), dtype=complex_dtype, device=device))
+    table_parts = torch.view_as_real(tables)  # [C, cells, 2]: (x_i, ζ_i) of every channel
+    zeta_parts = torch.view_as_real(zeta)
+    for c in range(channels):
+        grid.frame(table_parts[c, :, 0]).copy_(values[c])
+        table_parts[c, :, 1].copy_(zeta_parts[c // 2, :, c % 2])
+    gathered = ws.buffer("gathered", (chunks.size,), complex_dtype)
+    pulled = ws.buffer("pulled", (channels, n_targets), complex_dtype)  # Σ_e w_e·(x + iζ) per target
+    for totals in pulled:
+        chunks.start(totals)
+    complex_weight = ws.cached("complex_weight", (chunks.size, complex_dtype, str(device)),
+                               lambda: torch.zeros(chunks.size, dtype=complex_dtype, device=device))  # w + 0i
+    for chunk in chunks.chunks:
+        cells = chunks.take(source, chunk, "chunk_source")
+        n = cells.numel()
+        torch.view_as_real(complex_weight)[:n, 0].copy_(chunks.take(weight, chunk, "chunk_weight"))
+        for c in range(channels):
+            torch.index_select(tables[c], 0, cells, out=gathered[:n])
+            chunks.add(gathered[:n].mul_(complex_weight[:n]), chunk, pulled[c])
 
     if out is None:
-        out = torch.empty((n_targets, channels), dtype=dtype, device=values.device)
-    out.zero_().index_add_(0, target, noise)
-    return out.mul_(inv_norm[:, None])
-
-
-WINDOW = 3  # request slots: cell (ox + u, oy + v) of a target's 3 × 3 window is slot u + 3v
-
-
-def window_requests(origin: torch.Tensor, areas: torch.Tensor, slots: tuple[int, ...], height: int, width: int,
-                    fresh: torch.Tensor | None, *, compact: bool, workspace: Workspace | None = None,
-                    external: torch.Tensor | None = None) -> Requests:
-    """Requests of every target j to the cells origin_j + (u, v) of its window, slot u + 3v.
-
-    ``origin`` [2, P] int64 (x, y), ``areas`` [P, K] for the slot ids ``slots`` (K of them). Cells outside
-    the frame become outside requests. A target without any in-frame area, or marked in ``fresh`` [P],
-    gets fresh noise: a single outside request of area 1 in its first slot. The counter of a request is
-    9j + slot, so the particle and grid variants draw the same normal for the same (target, cell).
-    ``compact`` drops requests of zero area (their number then depends on the map); otherwise every
-    target has exactly K requests, whose targets, counters and Weyl states repeat every frame. Targets
-    marked in ``external`` [P] (compact only) get their requests elsewhere: none here.
-    """
-    ws = workspace or Workspace(areas.device)
-    n_targets, n_slots = areas.shape
-    n_sources = height * width
-    shape = (n_targets, n_slots)
-    device = areas.device
-    offsets = ws.cached("window_slots", slots, lambda: torch.tensor(slots, device=device))
-    cell_x = torch.add(origin[0][:, None], offsets % WINDOW, out=ws.buffer("cell_x", shape, torch.int64))
-    cell_y = torch.add(origin[1][:, None], offsets // WINDOW, out=ws.buffer("cell_y", shape, torch.int64))
-    inside = torch.ge(cell_x, 0, out=ws.buffer("inside", shape, torch.bool))
-    check = ws.buffer("check", shape, torch.bool)
-    inside.logical_and_(torch.lt(cell_x, width, out=check))
-    inside.logical_and_(torch.ge(cell_y, 0, out=check))
-    inside.logical_and_(torch.lt(cell_y, height, out=check))
-    source = torch.mul(cell_y, width, out=ws.buffer("source", shape, torch.int64)).add_(cell_x)
-    source.masked_fill_(torch.logical_not(inside, out=check), n_sources)
-    has_area = torch.gt(areas, 0, out=check).logical_and_(inside)
-    no_source = torch.any(has_area, dim=1, out=ws.buffer("no_source", (n_targets,), torch.bool)).logical_not_()
-    if fresh is not None:
-        no_source.logical_or_(fresh.reshape(-1))
-    if external is not None:
-        no_source.logical_and_(~external)
-    first_slot = ws.cached("first_slot", (n_slots, areas.dtype),
-                           lambda: (torch.arange(n_slots, device=device) == 0).to(areas.dtype))
-    areas = torch.where(no_source[:, None], first_slot, areas, out=ws.buffer("areas", shape, areas.dtype))
-    source.masked_fill_(no_source[:, None], n_sources)
-    target, counter = ws.cached("window_ids", (shape, slots), lambda: _window_ids(n_targets, offsets))
-    if compact:
-        keep = areas > 0
-        if external is not None:
-            keep &= ~external[:, None]
-        return Requests(target[keep], source[keep], areas[keep], counter[keep])
-    return Requests(target.reshape(-1), source.reshape(-1), areas.reshape(-1), counter.reshape(-1))
-
-
-def _window_ids(n_targets: int, slots: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Target index and request counter 9j + slot of a [P, K] window layout."""
-    target = torch.arange(n_targets, device=slots.device)[:, None].expand(n_targets, slots.numel()).contiguous()
-    return target, target * WINDOW**2 + slots
+        out = torch.empty((channels, n_targets), dtype=dtype, device=device)
+    sums = torch.view_as_real(noise_sum)
+    pulled_parts = torch.view_as_real(pulled)
+    for c in range(channels):
+        # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
+        torch.sub(sums[c // 2, :, c % 2], pulled_parts[c, :, 1], out=out[c]).add_(pulled_parts[c, :, 0])
+    return out.mul_(inv_norm)
 
 
 RequestBuilder = Callable[[torch.Tensor, torch.Tensor | None, int, Workspace], Requests]
@@ -222,10 +305,9 @@ def warp_with(build_requests: RequestBuilder, noise: torch.Tensor, backward_map:
     for b in range(batch):
         requests = build_requests(maps[min(b, maps.shape[0] - 1)],
                                   None if masks is None else masks[min(b, masks.shape[0] - 1)], channels, ws)
-        values = batched[b].reshape(channels, height * width).t().to(dtype)
-        warped = bridge_split(values, requests, height * width,
+        warped = bridge_split(batched[b].to(dtype), requests, height * width,
                               request_key=stream_key(seed, frame, Stream.REQUEST, b),
                               pad_key=None if normalise_sources else stream_key(seed, frame, Stream.PAD, b),
                               normalise_sources=normalise_sources, workspace=ws)
-        out[b] = warped.t().reshape(channels, height, width)
+        out[b] = warped.reshape(channels, height, width)
     return out if noise.ndim == 4 else out[0]

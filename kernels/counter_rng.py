@@ -33,7 +33,7 @@ GOLDEN = 0x9E3779B97F4A7C15
 MIX1 = 0xBF58476D1CE4E5B9
 MIX2 = 0x94D049BB133111EB
 _SHIFTS = ((30, MIX1), (27, MIX2), (31, None))
-_CPU_CHUNK = 1 << 16  # int64 elements per pass on the CPU: the scratch stays in cache
+CPU_CHUNK = 1 << 16  # elements per pass on the CPU: the scratch stays in cache
 
 
 class Stream(IntEnum):
@@ -72,15 +72,15 @@ def stream_key(seed: int, frame: int, stream: int, index: int = 0) -> int:
 
 
 def weyl_states(counters: torch.Tensor, channels: int, out: torch.Tensor | None = None) -> torch.Tensor:
-    """GOLDEN·(counter·M + m) mod 2⁶⁴ for m < M = ⌈C/2⌉: the key-free part of the hash input, [n, M].
+    """GOLDEN·(counter·M + m) mod 2⁶⁴ for m < M = ⌈C/2⌉: the key-free part of the hash input, [M, n].
 
     It depends only on the counters, so a kernel whose counters repeat every frame computes it once.
     """
     pairs = (channels + 1) // 2
     if out is None:
-        out = torch.empty((counters.numel(), pairs), dtype=torch.int64, device=counters.device)
-    out.copy_(counters.reshape(-1, 1).expand(-1, pairs))
-    out.mul_(pairs).add_(torch.arange(pairs, device=counters.device))
+        out = torch.empty((pairs, counters.numel()), dtype=torch.int64, device=counters.device)
+    out.copy_(counters.reshape(1, -1).expand(pairs, -1))
+    out.mul_(pairs).add_(torch.arange(pairs, device=counters.device)[:, None])
     return out.mul_(as_int64(GOLDEN))
 
 
@@ -94,62 +94,74 @@ def _fmix64_(h: torch.Tensor, scratch: torch.Tensor) -> None:
             h.mul_(as_int64(multiplier))
 
 
-def _box_muller_(h: torch.Tensor, scratch: torch.Tensor, radius: torch.Tensor, angle: torch.Tensor,
-                 cos_out: torch.Tensor, sin_out: torch.Tensor) -> None:
-    """Two normals per hashed word: radius from the high 32 bits, angle from the low 32 bits."""
-    torch.bitwise_right_shift(h, 31, out=scratch)
-    scratch.bitwise_and_((1 << 33) - 1).bitwise_or_(1)  # 2·(h ≫ 32) + 1, odd, below 2³³
-    radius.copy_(scratch)
-    radius.mul_(2.0**-33).log_().mul_(-2.0).sqrt_()
-    h.bitwise_and_((1 << 32) - 1)
-    angle.copy_(h)
-    angle.mul_(2.0 * math.pi * 2.0**-32)
-    torch.cos(angle, out=cos_out)
-    cos_out.mul_(radius)
-    torch.sin(angle, out=sin_out)
-    sin_out.mul_(radius)
+def normal_pair(states: torch.Tensor, key: int | torch.Tensor, out: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+                *, variance: torch.Tensor | None = None, workspace: Workspace | None = None,
+                chunk: int | None = None) -> None:
+    """The two normals of every Weyl state [n], times √variance when given.
+
+    Radius √(−2 ln u₁) from the high 32 bits of the hash, angle 2π·u₂ from the low 32 bits; the cosine
+    normal goes to the real part of a complex ``out`` [n] (or to ``out[0]`` of a pair of real tensors),
+    the sine normal to the imaginary part (or ``out[1]``). ``key`` may be a 0-d int64 tensor (a captured
+    CUDA graph changes it between replays). Work runs in chunks of ``chunk`` states (CPU default:
+    cache-sized; CUDA default: all at once).
+    """
+    n = states.numel()
+    ws = workspace or Workspace(states.device)
+    if chunk is None:
+        chunk = CPU_CHUNK if states.device.type == "cpu" else n
+    size = max(1, min(chunk, n))
+    h = ws.buffer("rng_h", (size,), torch.int64)
+    scratch = ws.buffer("rng_scratch", (size,), torch.int64)
+    radius = ws.buffer("rng_radius", (size,))
+    angle = ws.buffer("rng_angle", (size,))
+    pair = ws.buffer("rng_pair", (2, size), out.real.dtype) if isinstance(out, torch.Tensor) else None
+    for start in range(0, n, size):
+        stop = min(n, start + size)
+        k = stop - start
+        torch.add(states[start:stop], key, out=h[:k])
+        _fmix64_(h[:k], scratch[:k])
+        torch.bitwise_right_shift(h[:k], 31, out=scratch[:k])
+        scratch[:k].bitwise_and_((1 << 33) - 1).bitwise_or_(1)  # 2·(h ≫ 32) + 1: odd, below 2³³
+        radius[:k].copy_(scratch[:k])
+        radius[:k].mul_(2.0**-33).log_().mul_(-2.0)
+        if variance is not None:
+            radius[:k].mul_(variance[start:stop])
+        radius[:k].sqrt_()
+        h[:k].bitwise_and_((1 << 32) - 1)
+        angle[:k].copy_(h[:k])
+        angle[:k].mul_(2.0 * math.pi * 2.0**-32)
+        cos_out, sin_out = (pair[0, :k], pair[1, :k]) if pair is not None else (out[0][start:stop], out[1][start:stop])
+        torch.cos(angle[:k], out=cos_out).mul_(radius[:k])
+        torch.sin(angle[:k], out=sin_out).mul_(radius[:k])
+        if pair is not None:
+            torch.complex(cos_out, sin_out, out=out[start:stop])
 
 
 def normals_from_states(states: torch.Tensor, channels: int, key: int | torch.Tensor, *,
                         out: torch.Tensor | None = None, workspace: Workspace | None = None,
                         chunk: int | None = None) -> torch.Tensor:
-    """N(0, 1) normals [n, C] from Weyl states [n, ⌈C/2⌉] (see :func:`weyl_states`) and a stream key.
+    """N(0, 1) normals [C, n], channel-major, from Weyl states [⌈C/2⌉, n] and a stream key.
 
-    ``key`` may be a 0-d int64 tensor (so that a captured CUDA graph can change it between replays).
-    The work runs in chunks of ``chunk`` states (CPU default: cache-sized; CUDA default: all at once).
+    Row 2m holds the cosine and row 2m + 1 the sine normal of state row m (see :func:`normal_pair`).
     """
-    n, pairs = states.shape
+    pairs, n = states.shape
     device = states.device
     if pairs != (channels + 1) // 2:
-        raise ValueError(f"states have {pairs} columns, {channels} channels need {(channels + 1) // 2}")
+        raise ValueError(f"states have {pairs} rows, {channels} channels need {(channels + 1) // 2}")
     if out is None:
-        out = torch.empty((n, channels), dtype=torch.float32, device=device)
+        out = torch.empty((channels, n), dtype=torch.float32, device=device)
     ws = workspace or Workspace(device)
-    full = out.view(n, pairs, 2) if channels == 2 * pairs else ws.buffer("rng_full", (n, pairs, 2))
-    if chunk is None:
-        chunk = max(1, _CPU_CHUNK // pairs) if device.type == "cpu" else n
-    rows = min(chunk, n)
-    h = ws.buffer("rng_h", (rows, pairs), torch.int64)
-    scratch = ws.buffer("rng_scratch", (rows, pairs), torch.int64)
-    radius = ws.buffer("rng_radius", (rows, pairs))
-    angle = ws.buffer("rng_angle", (rows, pairs))
-    for start in range(0, n, rows):
-        stop = min(n, start + rows)
-        m = stop - start
-        torch.add(states[start:stop], key, out=h[:m])
-        _fmix64_(h[:m], scratch[:m])
-        _box_muller_(h[:m], scratch[:m], radius[:m], angle[:m], full[start:stop, :, 0],
-                     full[start:stop, :, 1])
-    if channels != 2 * pairs:
-        out.copy_(full.view(n, 2 * pairs)[:, :channels])
+    for m in range(pairs):
+        sin_out = out[2 * m + 1] if 2 * m + 1 < channels else ws.buffer("rng_spare", (n,))
+        normal_pair(states[m], key, (out[2 * m], sin_out), workspace=ws, chunk=chunk)
     return out
 
 
 def counter_normals(counters: torch.Tensor, channels: int, key: int | torch.Tensor, *,
                     out: torch.Tensor | None = None, workspace: Workspace | None = None) -> torch.Tensor:
-    """N(0, 1) normals [n, C]: row r is the stream ``key`` at counter ``counters[r]`` (any int64 ≥ 0)."""
+    """N(0, 1) normals [C, n]: column r is the stream ``key`` at counter ``counters[r]`` (any int64 ≥ 0)."""
     ws = workspace or Workspace(counters.device)
-    states = weyl_states(counters, channels, out=ws.buffer("rng_states", (counters.numel(), (channels + 1) // 2),
+    states = weyl_states(counters, channels, out=ws.buffer("rng_states", ((channels + 1) // 2, counters.numel()),
                                                             torch.int64))
     return normals_from_states(states, channels, key, out=out, workspace=ws)
 
@@ -162,5 +174,4 @@ def frame_noise(channels: int, height: int, width: int, *, seed: int, frame: int
                          f"width={width}")
     counters = torch.arange(height * width, device=device)
     key = stream_key(seed, frame, Stream.FRAME, index)
-    pixels = counter_normals(counters, channels, key)
-    return pixels.t().reshape(channels, height, width).contiguous()
+    return counter_normals(counters, channels, key).reshape(channels, height, width)

@@ -5,11 +5,10 @@ is the backward map of frame t (:mod:`flow_maps`). Pixels marked in the occlusio
 fresh noise (Deng et al. 2024, Sec. 4.3: disocclusion). Every frame is N(0, 1) white noise; consecutive
 frames are correlated along the motion.
 
-The per-frame step keeps the noise pixel-major ([H·W, C], so that one index moves all channels) and its
-scratch tensors in one :class:`Workspace` for the whole sequence. On CUDA, the particle step has fixed
-shapes and no host synchronisation, so it is captured once in a CUDA graph and replayed every frame with
-the new map, mask and stream key copied into its static inputs. The grid step compacts its requests (their
-number depends on the map), so it runs eagerly.
+The per-frame step keeps its scratch tensors in one :class:`Workspace` for the whole sequence. On CUDA,
+the particle step has fixed shapes and no host synchronisation, so it is captured once in a CUDA graph
+and replayed every frame with the new map, mask and stream key copied into its static inputs. The grid
+step compacts its requests (their number depends on the map), so it runs eagerly.
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ class FrameStep:
     def compute(self, state: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
                 request_key: int | torch.Tensor, pad_key: int | torch.Tensor,
                 out: torch.Tensor | None = None) -> torch.Tensor:
-        """Eager step: pixel-major noise [H·W, C] of frame t − 1 → frame t."""
+        """Eager step: noise [C, H, W] of frame t − 1 → frame t [C, H·W]."""
         ws = self.workspace
         if self.method == "particle":
             requests = particle_requests(backward_map, fresh_mask, self.channels, ws)
@@ -53,11 +52,11 @@ class FrameStep:
                             normalise_sources=False, workspace=ws, out=out)
 
     def __call__(self, state: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
-                 seed: int, frame: int) -> torch.Tensor:
+                 seed: int, frame: int, out: torch.Tensor) -> torch.Tensor:
+        """Write frame ``frame`` into ``out`` [C, H·W], warped from ``state`` [C, H, W] (frame − 1)."""
         request_key = stream_key(seed, frame, Stream.REQUEST)
         pad_key = stream_key(seed, frame, Stream.PAD)
         if not self.use_graph:
-            out = self.workspace.buffer(f"state_{frame % 2}", tuple(state.shape), state.dtype)
             return self.compute(state, backward_map, fresh_mask, request_key, pad_key, out=out)
         if self.graph is None:
             self._capture(state, backward_map)
@@ -70,7 +69,7 @@ class FrameStep:
             static["mask"].copy_(fresh_mask)
         static["key"].fill_(as_int64(request_key))
         self.graph.replay()
-        return static["out"].clone()
+        return out.copy_(static["out"])
 
     def _capture(self, state: torch.Tensor, backward_map: torch.Tensor) -> None:
         """Warm up on a side stream, then capture the particle step on static buffers."""
@@ -79,7 +78,7 @@ class FrameStep:
         static["map"] = backward_map.clone()
         static["mask"] = torch.zeros(backward_map.shape[-2:], dtype=torch.bool, device=state.device)
         static["key"] = torch.zeros((), dtype=torch.int64, device=state.device)
-        static["out"] = torch.empty_like(state)
+        static["out"] = torch.empty((self.channels, self.pixels), device=state.device)
 
         def step() -> None:
             self.compute(static["state"], static["map"], static["mask"], static["key"], 0, out=static["out"])
@@ -124,9 +123,8 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
     maps = backward_maps.to(device=device, dtype=torch.float32)
     frames = torch.empty((steps + 1, channels, height, width), device=device)
     frames[0] = frame_noise(channels, height, width, seed=seed, frame=0, device=device)
-    state = frames[0].reshape(channels, -1).t().contiguous()
     step = FrameStep(method, channels, height, width, device, use_cuda_graph)
     for t in range(1, steps + 1):
-        state = step(state, maps[t - 1], None if occlusion is None else occlusion[t - 1], seed, t)
-        frames[t] = state.t().reshape(channels, height, width)
+        step(frames[t - 1], maps[t - 1], None if occlusion is None else occlusion[t - 1], seed, t,
+             out=frames[t].view(channels, -1))
     return frames

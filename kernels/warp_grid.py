@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import torch
 
-from .bridge import WINDOW, Requests, warp_with, window_requests
+from .bridge import WINDOW, Requests, SourceGrid, warp_with
 from .polygon import cell_areas, shoelace_area
 from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint
 from .workspace import Workspace
@@ -40,6 +40,7 @@ AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]
 OCTAGON_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (0.0, 1.0), (0.0, 0.5))
 _FOLD_TOLERANCE = 1e-4
 _CHUNK_ELEMENTS = 1 << 22
+_POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
 
 
 def _extend(displacement: torch.Tensor, axis: int) -> torch.Tensor:
@@ -54,7 +55,7 @@ def _extend(displacement: torch.Tensor, axis: int) -> torch.Tensor:
 
 
 def octagons(backward_map: torch.Tensor) -> torch.Tensor:
-    """Octagon vertices [H·W, 8, 2] relative to each pixel's corner (c, r) (add (c, r) for positions)."""
+    """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions)."""
     height, width = backward_map.shape[-2:]
     identity = torch.stack(torch.meshgrid(torch.arange(width, device=backward_map.device) + 0.5,
                                           torch.arange(height, device=backward_map.device) + 0.5,
@@ -66,8 +67,7 @@ def octagons(backward_map: torch.Tensor) -> torch.Tensor:
     points = (corner[:, :-1, :-1], across[:, :-1], corner[:, :-1, 1:], along[:, :, 1:],
               corner[:, 1:, 1:], across[:, 1:], corner[:, 1:, :-1], along[:, :, :-1])
     offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=backward_map.dtype)
-    vertices = torch.stack(points, dim=1).reshape(2, 8, -1).permute(2, 1, 0)
-    return vertices + offsets
+    return torch.stack(points, dim=1).reshape(2, 8, -1) + offsets.t()[:, :, None]
 
 
 def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
@@ -79,116 +79,126 @@ def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
 
 def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, area_of: AreaFunction,
                      workspace: Workspace) -> Requests:
-    """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``."""
+    """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
+
+    Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 window at its origin: octagons
+    spanning at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the
+    requests of octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
+    """
     height, width = backward_map.shape[-2:]
     n_pixels = height * width
     device, dtype = backward_map.device, backward_map.dtype
+    chunk = _POLYGON_CHUNK if device.type == "cpu" else n_pixels
+    grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
     vertices = octagons(backward_map)
     pixel = torch.stack(torch.meshgrid(torch.arange(width, device=device), torch.arange(height, device=device),
                                        indexing="xy")).reshape(2, -1)
-    low = vertices.amin(1).floor()  # window origin relative to the pixel corner, [P, 2]
+    low = vertices.amin(1).floor()  # window origin relative to the pixel corner, [2, P]
     extent = (vertices.amax(1) - low).ceil().clamp(min=1.0)
-    span = extent.amax(1)
-    start = pixel.t().to(dtype) + low
-    outside = ((start[:, 0] >= width) | (start[:, 0] + extent[:, 0] <= 0)
-               | (start[:, 1] >= height) | (start[:, 1] + extent[:, 1] <= 0))
-    absurd = span > 4 * max(height, width) + 8
+    span = extent.amax(0)
+    start = pixel.to(dtype) + low
+    outside = ((start[0] >= width) | (start[0] + extent[0] <= 0)
+               | (start[1] >= height) | (start[1] + extent[1] <= 0))
     if fresh_mask is not None:
         outside |= fresh_mask.reshape(-1)
-    folded = absurd & ~outside
-    origin = torch.where(outside[:, None], 0.0, start).long().t().contiguous()
+    folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
+    regular = ~outside & ~folded
     relative = vertices - low[:, None]
-    slot_areas = torch.zeros((n_pixels, WINDOW**2), device=device, dtype=dtype)
-    regular = ~outside & ~absurd
-    for size in range(1, WINDOW + 1):
-        index = torch.nonzero(regular & (span == size)).squeeze(1)
-        if index.numel() == 0:
-            continue
-        areas = area_of(relative[index], size, size, True)
-        folded[index[_folded(areas, areas.sum((1, 2)))]] = True
-        slots = torch.tensor([u + WINDOW * v for v in range(size) for u in range(size)], device=device)
-        slot_areas[index[:, None], slots] = areas.flatten(1)
+    origin = torch.where(outside, -float(SourceGrid.PAD), start).long()
+    areas = torch.zeros((len(FOOTPRINT_SLOTS), n_pixels), device=device, dtype=dtype)
+    areas[0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
+    for part in torch.nonzero(regular & (span <= 2)).squeeze(1).split(chunk):
+        found = area_of(relative[:, :, part], 2, 2, True)
+        folded[part[_folded(found, found.sum((1, 2)))]] = True
+        areas[:, part] = found.reshape(-1, 4).t()
+    extra = []
+    for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
+        found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
+        folded[part[_folded(found, found.sum((1, 2)))]] = True
+        extra.append(_window_requests(part, start[:, part].long(), found, grid))
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
-    extra = _large_requests(relative[large], start[large], large, area_of, height, width, folded)
+    if large.numel():
+        extra.append(_large_requests(relative[:, :, large], start[:, large], large, area_of, grid, folded))
     if folded.any():
-        _use_footprints(backward_map, folded, origin, slot_areas)
-    external = torch.zeros(n_pixels, dtype=torch.bool, device=device)
-    external[large] = True
-    external &= ~folded
-    requests = window_requests(origin, slot_areas.clamp_(min=0.0), tuple(range(WINDOW**2)), height, width,
-                               outside, compact=True, workspace=workspace, external=external)
-    if extra is None:
-        return requests
-    keep = ~folded[extra.target]
-    return Requests(torch.cat((requests.target, extra.target[keep])),
-                    torch.cat((requests.source, extra.source[keep])),
-                    torch.cat((requests.area, extra.area[keep])),
-                    torch.cat((requests.counter, extra.counter[keep])))
+        index = torch.nonzero(folded).squeeze(1)
+        footprint_origin, areas[:, index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
+        origin[:, index] = footprint_origin.long()
+    areas.clamp_(min=0.0)
+    slot_offsets = torch.tensor([grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS],
+                                device=device)
+    source = origin[1] * grid.padded_width + origin[0] + slot_offsets[:, None]
+    kept = [(part, ~folded[part.target]) for part in extra]
+    return Requests(
+        source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]).int(),
+        area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept]),
+        slots=FOOTPRINT_SLOTS,
+        target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
+        counter=torch.cat([part.counter[keep] for part, keep in kept]) if kept else None)
 
 
-def _use_footprints(backward_map: torch.Tensor, folded: torch.Tensor, origin: torch.Tensor,
-                    slot_areas: torch.Tensor) -> None:
-    """Replace the requests of folded octagons by the particle footprint of their back-mapped centre."""
-    height, width = backward_map.shape[-2:]
-    index = torch.nonzero(folded).squeeze(1)
-    points = backward_map.reshape(2, -1)[:, index]
-    footprint_origin, weights = bilinear_footprint(points, height, width)
-    origin[:, index] = footprint_origin
-    slot_areas[index] = 0.0
-    slot_areas[index[:, None], torch.tensor(FOOTPRINT_SLOTS, device=points.device)] = weights
+def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Tensor, grid: SourceGrid) -> Requests:
+    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [2, n], nonzero areas.
+
+    Counter 9j + u + 3v; cells outside the frame are outside requests.
+    """
+    size = areas.shape[-1]
+    u = torch.arange(size, device=index.device)
+    cell_x = (origin[0, :, None, None] + u).expand_as(areas)
+    cell_y = (origin[1, :, None, None] + u[:, None]).expand_as(areas)
+    inside = (cell_x >= 0) & (cell_x < grid.width) & (cell_y >= 0) & (cell_y < grid.height)
+    source = torch.where(inside, grid.index(cell_x, cell_y), SourceGrid.OUTSIDE)
+    slot = (u + WINDOW * u[:, None]).expand_as(areas)
+    target = index[:, None, None].expand_as(areas)
+    keep = areas > 0
+    return Requests(source[keep], areas[keep], target=target[keep], counter=target[keep] * WINDOW**2 + slot[keep])
 
 
 def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Tensor, area_of: AreaFunction,
-                    height: int, width: int, folded: torch.Tensor) -> Requests | None:
-    """Requests of octagons spanning more than 3 cells, in chunks of similar window size.
+                    grid: SourceGrid, folded: torch.Tensor) -> Requests | None:
+    """Requests of octagons [2, 8, n] spanning more than 3 cells, in chunks of similar window size.
 
     The window is the octagon's bounding box clipped to the frame; its in-frame cells get their exact
-    areas (counters 9P + j·H·W + i), the rest of the octagon one outside request (counter 9j).
-    Octagons found folded are marked in ``folded``.
+    areas (counters 9P + j·H·W + i, i the frame pixel), the rest of the octagon one outside request
+    (counter 9j). Octagons found folded are marked in ``folded``.
     """
-    if index.numel() == 0:
-        return None
+    height, width = grid.height, grid.width
     n_pixels = height * width
     device = relative.device
-    extent = (relative.amax(1)).ceil()
-    frame = torch.tensor([width, height], device=device, dtype=relative.dtype)
+    extent = relative.amax(1).ceil()
+    frame = torch.tensor([width, height], device=device, dtype=relative.dtype)[:, None]
     clip_low = start.clamp(min=0.0)
     clip_high = torch.minimum(start + extent, frame)
     cells = (clip_high - clip_low).clamp(min=1.0)
     shifted = relative - (clip_low - start)[:, None]
     total = shoelace_area(relative)
-    order = torch.argsort(cells[:, 0] * cells[:, 1])
+    order = torch.argsort(cells[0] * cells[1])
     parts: list[tuple[torch.Tensor, ...]] = []
     position = 0
     while position < order.numel():
-        biggest = cells[order[position]]
-        per_polygon = int(8 * biggest[0] * biggest[1])
-        count = max(1, _CHUNK_ELEMENTS // per_polygon)
+        biggest = cells[:, order[position]]
+        count = max(1, _CHUNK_ELEMENTS // int(8 * biggest[0] * biggest[1]))
         chunk = order[position:position + count]
         position += chunk.numel()
-        cols, rows = (int(c) for c in cells[chunk].amax(0))
-        areas = area_of(shifted[chunk], rows, cols, False)
-        u = torch.arange(cols, device=device)
-        v = torch.arange(rows, device=device)
-        cell_x = clip_low[chunk, 0].long()[:, None, None] + u
-        cell_y = clip_low[chunk, 1].long()[:, None, None] + v[:, None]
-        in_frame = (cell_x < width) & (cell_y < height)
-        areas = areas * in_frame
+        cols, rows = (int(c) for c in cells[:, chunk].amax(1))
+        areas = area_of(shifted[:, :, chunk], rows, cols, False)
+        cell_x = clip_low[0, chunk].long()[:, None, None] + torch.arange(cols, device=device)
+        cell_y = clip_low[1, chunk].long()[:, None, None] + torch.arange(rows, device=device)[:, None]
+        areas = areas * ((cell_x < width) & (cell_y < height))
         inside_total = areas.sum((1, 2))
         outside_area = (total[chunk] - inside_total).clamp(min=0.0)
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
         folded[index[chunk[bad]]] = True
         target = index[chunk][:, None, None].expand_as(areas)
         keep = areas > 0
-        source = (cell_y * width + cell_x).expand_as(areas)[keep]
-        parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + source))
+        pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
+        source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
+        parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))
         lone = index[chunk]
-        fresh_only = inside_total <= 0
-        parts.append((lone, torch.full_like(lone, n_pixels),
-                      torch.where(fresh_only, 1.0, outside_area), lone * WINDOW**2))
+        parts.append((lone, torch.full_like(lone, SourceGrid.OUTSIDE),
+                      torch.where(inside_total <= 0, 1.0, outside_area), lone * WINDOW**2))
     target, source, area, counter = (torch.cat(column) for column in zip(*parts, strict=True))
     keep = area > 0
-    return Requests(target[keep], source[keep], area[keep], counter[keep])
+    return Requests(source[keep], area[keep], target=target[keep], counter=counter[keep])
 
 
 def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,

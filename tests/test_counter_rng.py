@@ -46,7 +46,7 @@ def test_hash_is_bit_exact_against_numpy_uint64():
     counters = torch.tensor([0, 1, 2, 3, 2**31 - 1, 2**40 + 12345, 2**55 + 7], dtype=torch.int64)
     for key in (0, stream_key(0, 0, Stream.REQUEST), stream_key(2**64 - 1, 999, Stream.PAD, 3)):
         states = weyl_states(counters, 4)
-        hashed = states.add(key)
+        hashed = states.t().add(key).contiguous()
         from temporal_noise.kernels.counter_rng import _fmix64_
 
         _fmix64_(hashed, torch.empty_like(hashed))
@@ -58,7 +58,7 @@ def test_hash_is_bit_exact_against_numpy_uint64():
 def test_normals_match_float64_box_muller(channels):
     counters = torch.arange(5000, dtype=torch.int64) * 7919 + 3
     key = stream_key(1234, 5, Stream.REQUEST)
-    got = counter_normals(counters, channels, key).double().numpy()
+    got = counter_normals(counters, channels, key).t().double().numpy()
     expected = numpy_normals(counters.numpy(), channels, key)
     # only log/sqrt/cos/sin of float32 differ from float64: a few ulps of float32
     assert np.abs(got - expected).max() < 5e-6
@@ -84,7 +84,7 @@ def test_streams_are_distinct_and_reproducible():
 
 
 def test_normals_are_standard_normal_and_independent():
-    z = counter_normals(torch.arange(200_000), 4, stream_key(11, 0, Stream.FRAME)).double()
+    z = counter_normals(torch.arange(200_000), 4, stream_key(11, 0, Stream.FRAME)).t().double()
     n = z.shape[0]
     assert z.mean(0).abs().max() < 4.5 / np.sqrt(n)
     lo, hi = stats.chi2.ppf(1e-5, n) / n, stats.chi2.ppf(1 - 1e-5, n) / n
@@ -102,6 +102,6 @@ def test_frame_noise_layout_and_errors():
     noise = frame_noise(3, 5, 7, seed=1, frame=2)
     assert noise.shape == (3, 5, 7) and noise.dtype == torch.float32
     pixels = counter_normals(torch.arange(35), 3, stream_key(1, 2, Stream.FRAME))
-    assert torch.equal(noise[:, 2, 4], pixels[2 * 7 + 4])
+    assert torch.equal(noise[:, 2, 4], pixels[:, 2 * 7 + 4])
     with pytest.raises(ValueError, match="positive"):
         frame_noise(0, 5, 7, seed=1, frame=0)

@@ -8,7 +8,7 @@ import pytest
 import torch
 from warp_reference import polygon_area, reference_areas, reference_octagons
 
-from temporal_noise.kernels.bridge import Requests, bridge_split
+from temporal_noise.kernels.bridge import Requests, SourceGrid, bridge_split
 from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
 from temporal_noise.kernels.flow_maps import identity_map
 from temporal_noise.kernels.hiwyn import hiwyn_requests, warp_hiwyn
@@ -36,11 +36,30 @@ def wiggly_map(height, width):
     return (m + wiggle).float()
 
 
-def area_table(requests: Requests, n_sources: int) -> dict[tuple[int, int], float]:
-    """{(target, source): area}, outside requests summed under source −1."""
+def targets_of(requests: Requests, n_targets: int) -> torch.Tensor:
+    """The target of every request (implicit in the fixed [K, P] block)."""
+    if requests.per_target is None:
+        return requests.target
+    fixed = torch.arange(n_targets).repeat(requests.per_target)
+    return fixed if requests.target is None else torch.cat((fixed, requests.target))
+
+
+def frame_pixels(source: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Frame pixel index y·W + x of SourceGrid cells, −1 for cells outside the frame."""
+    grid = SourceGrid(height, width)
+    x = source % grid.padded_width - grid.PAD
+    y = source // grid.padded_width - grid.PAD
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    return torch.where(inside, y * width + x, -1)
+
+
+def area_table(requests: Requests, height: int, width: int) -> dict[tuple[int, int], float]:
+    """{(target, frame pixel): area}, outside requests summed under −1 (same-size frames)."""
     table = defaultdict(float)
-    for j, i, a in zip(requests.target.tolist(), requests.source.tolist(), requests.area.tolist(), strict=True):
-        table[(j, -1 if i == n_sources else i)] += a
+    targets = targets_of(requests, height * width).tolist()
+    sources = frame_pixels(requests.source, height, width).tolist()
+    for j, i, a in zip(targets, sources, requests.area.tolist(), strict=True):
+        table[(j, i)] += a
     return table
 
 
@@ -64,7 +83,7 @@ def test_whole_pixel_translation_is_an_exact_shift_with_fresh_border(method):
     border[: height - dy, -dx:] = False
     targets = torch.nonzero(border.reshape(-1)).squeeze(1)
     fresh = counter_normals(targets * 9, 4, stream_key(5, 1, Stream.REQUEST))
-    assert torch.equal(out.reshape(4, -1)[:, targets].t(), fresh)
+    assert torch.equal(out.reshape(4, -1)[:, targets], fresh)
 
 
 @pytest.mark.parametrize(("shift", "exact"), [((0.25, -0.625), True), ((0.3, 0.1), False)])
@@ -80,8 +99,8 @@ def test_fractional_translation_grid_equals_particle(shift, exact):
     else:
         assert torch.allclose(grid, particle, atol=2e-5)
     ws = Workspace()
-    g = area_table(grid_requests(m, None, 4, ws), height * width)
-    p = area_table(particle_requests(m, None, 4, Workspace()), height * width)
+    g = area_table(grid_requests(m, None, 4, ws), height, width)
+    p = area_table(particle_requests(m, None, 4, Workspace()), height, width)
     interior = [(j, i) for (j, i) in p if 2 <= j // width < height - 2 and 2 <= j % width < width - 2]
     assert max(abs(g.get(key, 0.0) - p[key]) for key in interior) < 1e-6
 
@@ -89,7 +108,7 @@ def test_fractional_translation_grid_equals_particle(shift, exact):
 def test_grid_areas_match_float64_clipping_on_an_injective_map():
     height, width = 9, 11
     m = wiggly_map(height, width)
-    table = area_table(grid_requests(m, None, 4, Workspace()), height * width)
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
     octs = reference_octagons(m.numpy())
     worst_area, worst_total = 0.0, 0.0
     for r in range(height):
@@ -111,7 +130,7 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
 
 def test_octagons_follow_the_documented_interpolation():
     m = wiggly_map(6, 7)
-    got = octagons(m).reshape(6, 7, 8, 2).double().numpy()
+    got = octagons(m).permute(2, 1, 0).reshape(6, 7, 8, 2).double().numpy()
     corners = np.stack(np.meshgrid(np.arange(7), np.arange(6), indexing="xy"), -1)[:, :, None, :]
     assert np.abs(got + corners - reference_octagons(m.numpy())).max() < 1e-5
 
@@ -123,12 +142,12 @@ def test_affine_maps_give_parallelograms_of_area_det(matrix, monkeypatch):
     monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 4096)  # several chunks in the second pass
     height, width = 24, 26
     m = affine_map(height, width, matrix, (0.31, -0.17))
-    vertices = octagons(m).double()
+    vertices = octagons(m).permute(2, 1, 0).double()  # [P, 8, 2]
     a = torch.tensor(matrix, dtype=torch.float64)
     unit = torch.tensor([[0, 0], [0.5, 0], [1, 0], [1, 0.5], [1, 1], [0.5, 1], [0, 1], [0, 0.5]], dtype=torch.float64)
     expected_edges = (unit.roll(-1, 0) - unit) @ a.t()
     assert torch.allclose(vertices.roll(-1, 1) - vertices, expected_edges.expand_as(vertices), atol=1e-4)
-    table = area_table(grid_requests(m, None, 4, Workspace()), height * width)
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
     totals = torch.zeros(height * width, dtype=torch.float64)
     in_frame = torch.zeros(height * width, dtype=torch.bool)
     for (j, i), area in table.items():
@@ -144,7 +163,7 @@ def test_strong_contraction_areas_are_exact_in_the_second_pass(monkeypatch):
     monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 2048)
     height, width = 12, 12
     m = affine_map(height, width, [[4.1, 1.3], [-0.9, 3.7]], (0.2, 0.4))
-    table = area_table(grid_requests(m, None, 4, Workspace()), height * width)
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
     octs = reference_octagons(m.numpy())
     worst, wide = 0.0, 0
     for r in range(height):
@@ -166,12 +185,14 @@ def test_bridge_linear_part_is_the_area_weighted_mean():
     for warp, build, normalise in ((warp_grid, grid_requests, False), (warp_particle, particle_requests, True)):
         diff = (warp(x, m, seed=1, frame=1) - warp(torch.zeros_like(x), m, seed=1, frame=1)).reshape(4, -1)
         req = build(m, None, 4, Workspace())
-        src, tgt, area = req.source.numpy(), req.target.numpy(), req.area.double().numpy()
+        src = frame_pixels(req.source, height, width).numpy()
+        src[src < 0] = n  # one "outside" cell
+        tgt, area = targets_of(req, n).numpy(), req.area.double().numpy()
         totals = np.bincount(src, weights=area, minlength=n + 1)
         scale = 1 / np.maximum(totals, 1e-300) if normalise else 1 / np.maximum(totals, 1.0)
         w = np.where(src == n, 0.0, area * scale[src])
         norm = np.sqrt(np.bincount(tgt, weights=np.where(src == n, area, w), minlength=n))
-        xs = np.concatenate((x.reshape(4, -1).double().numpy(), np.zeros((4, 1))), 1)
+        xs = np.concatenate((x.reshape(4, -1).double().numpy(), np.zeros((4, 1))), 1)  # outside: x = 0
         expected = np.stack([np.bincount(tgt, weights=w * xs[c, src], minlength=n) for c in range(4)]) / norm
         assert np.abs(diff.double().numpy() - expected).max() < 2e-5
 
@@ -182,12 +203,13 @@ def test_bridge_increments_have_the_brownian_bridge_law(normalise):
     copies, x = 40_000, 0.7
     a = torch.tensor([0.2, 0.3, 0.1])
     w = a / a.sum() if normalise else a
-    requests = Requests(target=torch.arange(3 * copies), source=torch.arange(copies).repeat_interleave(3),
-                        area=a.repeat(copies), counter=torch.arange(3 * copies))
-    values = torch.full((copies, 1), x)
+    cells = SourceGrid(1, copies).index(torch.arange(copies), torch.zeros(copies, dtype=torch.int64))
+    requests = Requests(source=cells.repeat_interleave(3), area=a.repeat(copies), target=torch.arange(3 * copies),
+                        counter=torch.arange(3 * copies))
+    values = torch.full((1, 1, copies), x)
     y = bridge_split(values, requests, 3 * copies, request_key=stream_key(1, 1, Stream.REQUEST),
                      pad_key=None if normalise else stream_key(1, 1, Stream.PAD), normalise_sources=normalise)
-    increments = (y.reshape(copies, 3).double() * w.sqrt().double()).numpy()  # I_k = √w_k·Y
+    increments = (y.reshape(copies, 3).double() * w.sqrt().double()).numpy()  # I_k = √w_k·Y, one channel
     se = 4.5 / np.sqrt(copies)
     assert np.abs(increments.mean(0) - w.numpy() * x).max() < se * 0.6
     cov = np.cov(increments.T)
@@ -198,13 +220,12 @@ def test_bridge_increments_have_the_brownian_bridge_law(normalise):
 def test_hiwyn_coefficients_and_values_converge_to_the_grid():
     height, width = 12, 12
     m = wiggly_map(height, width).double()
-    n = height * width
-    grid = area_table(grid_requests(m, None, 4, Workspace()), n)
+    grid = area_table(grid_requests(m, None, 4, Workspace()), height, width)
     x = frame_noise(4, height, width, seed=3, frame=0).double()
     reference = warp_grid(x, m, seed=4, frame=1, dtype=torch.float64)
     errors = []
     for upsample in (2, 4, 8, 16, 32):
-        hiwyn = area_table(hiwyn_requests(m, None, 4, Workspace(), upsample=upsample), n)
+        hiwyn = area_table(hiwyn_requests(m, None, 4, Workspace(), upsample=upsample), height, width)
         coefficient = max(abs(hiwyn.get(k, 0.0) - grid.get(k, 0.0)) for k in set(grid) | set(hiwyn))
         values = warp_hiwyn(x, m, seed=4, frame=1, upsample=upsample, dtype=torch.float64)
         errors.append((upsample, coefficient, float((values - reference).square().mean().sqrt())))

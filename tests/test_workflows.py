@@ -82,7 +82,7 @@ def test_pack_entries_have_the_servers_shape_and_comfyuis_sampler_choices():
         assert set(entry) <= set(fixture["KSampler"]) | {"output_tooltips"}, name
         assert entry["input_order"]["required"] == list(entry["input"]["required"])
         assert len(entry["output"]) == len(entry["output_name"]) == len(entry["output_is_list"])
-    sampler = ours["FreeInitSampler"]["input"]["required"]
+    sampler = ours["TemporalNoiseFreeInitSampler"]["input"]["required"]
     ksampler = fixture["KSampler"]["input"]["required"]
     assert sampler["sampler_name"][0] == ksampler["sampler_name"][0]
     assert sampler["scheduler"][0] == ksampler["scheduler"][0]
@@ -107,8 +107,8 @@ def small_workflow() -> dict:
     positive = graph.add("CLIPTextEncode", (400, 0), {"text": "a fox"})
     negative = graph.add("CLIPTextEncode", (400, 300), {"text": "blurry"})
     latent = graph.add("EmptyLatentImage", (400, 600), {"width": 64, "height": 64, "batch_size": 8})
-    lowpass = graph.add("FreeInitFrequencyFilter", (0, 300))
-    sampler = graph.add("FreeInitSampler", (800, 0), {"seed": 7, "steps": 4})
+    lowpass = graph.add("TemporalNoiseFrequencyFilter", (0, 300))
+    sampler = graph.add("TemporalNoiseFreeInitSampler", (800, 0), {"seed": 7, "steps": 4})
     decode = graph.add("VAEDecode", (1200, 0))
     video = graph.add("VHS_VideoCombine", (1200, 200), {"format": "video/h264-mp4"})
     graph.link(checkpoint, "MODEL", sampler, "model")
@@ -136,11 +136,11 @@ def assert_named(found: list[str], *fragments: str) -> None:
 
 
 def sampler_values(workflow: dict) -> list:
-    return node_of(workflow, "FreeInitSampler")["widgets_values"]
+    return node_of(workflow, "TemporalNoiseFreeInitSampler")["widgets_values"]
 
 
 def sampler_id(workflow: dict) -> int:
-    return node_of(workflow, "FreeInitSampler")["id"]
+    return node_of(workflow, "TemporalNoiseFreeInitSampler")["id"]
 
 
 def test_unknown_node_type_is_named():
@@ -151,20 +151,20 @@ def test_unknown_node_type_is_named():
 
 def test_link_type_mismatch_names_node_and_input():
     def model_into_latent(workflow):
-        link = link_of(workflow, "FreeInitSampler", "latent_image")
+        link = link_of(workflow, "TemporalNoiseFreeInitSampler", "latent_image")
         checkpoint = node_of(workflow, "CheckpointLoaderSimple")
         node_of(workflow, "EmptyLatentImage")["outputs"][0]["links"].remove(link[0])
         checkpoint["outputs"][0]["links"].append(link[0])
         link[1], link[2], link[5] = checkpoint["id"], 0, "MODEL"
     found = problems_after(model_into_latent)
-    assert_named(found, "node 6 (FreeInitSampler) input 'latent_image'", "expects LATENT", "brings MODEL")
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'latent_image'", "expects LATENT", "brings MODEL")
 
 
 def test_custom_type_mismatch_on_our_filter_input():
     def image_into_filter(workflow):
-        link = link_of(workflow, "FreeInitSampler", "filter")
+        link = link_of(workflow, "TemporalNoiseFreeInitSampler", "filter")
         link[2], link[5] = 1, "IMAGE"  # the Frequency Filter's preview instead of its filter
-        lowpass = node_of(workflow, "FreeInitFrequencyFilter")
+        lowpass = node_of(workflow, "TemporalNoiseFrequencyFilter")
         lowpass["outputs"][0]["links"].remove(link[0])
         lowpass["outputs"][1]["links"].append(link[0])
     assert_named(problems_after(image_into_filter), "input 'filter'", "expects FREEINIT_FILTER", "brings IMAGE")
@@ -172,7 +172,7 @@ def test_custom_type_mismatch_on_our_filter_input():
 
 def test_recorded_link_type_must_be_the_output_type():
     def relabel(workflow):
-        link_of(workflow, "FreeInitSampler", "latent_image")[5] = "IMAGE"
+        link_of(workflow, "TemporalNoiseFreeInitSampler", "latent_image")[5] = "IMAGE"
     assert_named(problems_after(relabel), "type 'IMAGE'", "node 4 (EmptyLatentImage) output 0 is 'LATENT'")
 
 
@@ -194,11 +194,11 @@ def reroute_between(workflow: dict, target_type: str, input_name: str, reroute_t
 
 def test_star_rules_look_through_reroutes():
     def wildcard_reroute(workflow):
-        reroute_between(workflow, "FreeInitSampler", "model")
+        reroute_between(workflow, "TemporalNoiseFreeInitSampler", "model")
     assert problems_after(wildcard_reroute) == []
 
     def reroute_into_wrong_input(workflow):
-        reroute_between(workflow, "FreeInitSampler", "latent_image")
+        reroute_between(workflow, "TemporalNoiseFreeInitSampler", "latent_image")
         into_reroute = link_of(workflow, "Reroute", "")
         node_of(workflow, "EmptyLatentImage")["outputs"][0]["links"].remove(into_reroute[0])
         node_of(workflow, "CheckpointLoaderSimple")["outputs"][0]["links"].append(into_reroute[0])
@@ -232,7 +232,7 @@ def test_missing_seed_control_value_is_a_count_problem():
     def drop_control(workflow):
         del sampler_values(workflow)[1]
     found = problems_after(drop_control)
-    assert_named(found, "node 6 (FreeInitSampler)", "widgets_values has 8 values, expected 9",
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler)", "widgets_values has 8 values, expected 9",
                  "seed, seed (control), steps")
 
 
@@ -240,7 +240,8 @@ def test_values_out_of_order_are_named():
     def swap_steps_and_cfg(workflow):
         values = sampler_values(workflow)
         values[2], values[3] = 7.5, 4  # steps gets the cfg value
-    assert_named(problems_after(swap_steps_and_cfg), "node 6 (FreeInitSampler) input 'steps'", "7.5 is not an integer")
+    assert_named(problems_after(swap_steps_and_cfg), "node 6 (TemporalNoiseFreeInitSampler) input 'steps'",
+                 "7.5 is not an integer")
 
     def swap_sampler_and_scheduler(workflow):
         values = sampler_values(workflow)
@@ -261,18 +262,18 @@ def test_values_outside_ranges_are_named():
         values = sampler_values(workflow)
         values[2], values[6], values[7] = 0, 1.5, 0  # steps, denoise, iterations
     found = problems_after(out_of_range)
-    assert_named(found, "node 6 (FreeInitSampler) input 'steps'", "below the minimum 1")
-    assert_named(found, "node 6 (FreeInitSampler) input 'denoise'", "above the maximum 1.0")
-    assert_named(found, "node 6 (FreeInitSampler) input 'iterations'", "below the minimum 1")
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'steps'", "below the minimum 1")
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'denoise'", "above the maximum 1.0")
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'iterations'", "below the minimum 1")
 
 
 def test_values_outside_choice_lists_and_steps_are_named():
     def bad_choices(workflow):
-        node_of(workflow, "FreeInitFrequencyFilter")["widgets_values"][0] = "triangle"
+        node_of(workflow, "TemporalNoiseFrequencyFilter")["widgets_values"][0] = "triangle"
         node_of(workflow, "EmptyLatentImage")["widgets_values"][0] = 500
         sampler_values(workflow)[8] = "yes"  # coarse_to_fine
     found = problems_after(bad_choices)
-    assert_named(found, "node 5 (FreeInitFrequencyFilter) input 'filter_type'", "'triangle' is not one of")
+    assert_named(found, "node 5 (TemporalNoiseFrequencyFilter) input 'filter_type'", "'triangle' is not one of")
     assert_named(found, "node 4 (EmptyLatentImage) input 'width'", "not on the widget's step of 8")
     assert_named(found, "input 'coarse_to_fine'", "not a boolean")
 
@@ -331,7 +332,7 @@ def add_seed_primitive(workflow: dict, value) -> None:
                                                       "widget": {"name": "seed"}}],
                               "properties": {"Run widget replace on values": False},
                               "widgets_values": [value, "fixed"]})
-    sampler = node_of(workflow, "FreeInitSampler")
+    sampler = node_of(workflow, "TemporalNoiseFreeInitSampler")
     sampler["inputs"].append({"name": "seed", "type": "INT", "link": link_id, "widget": {"name": "seed"}})
     workflow["links"].append([link_id, primitive_id, 0, sampler["id"], len(sampler["inputs"]) - 1, "INT"])
     workflow["last_node_id"], workflow["last_link_id"] = primitive_id, link_id
@@ -342,7 +343,7 @@ def add_seed_primitive(workflow: dict, value) -> None:
 def test_converter_writes_what_the_frontend_queues():
     workflow = small_workflow()
     add_seed_primitive(workflow, 1234)
-    reroute_between(workflow, "FreeInitSampler", "model")
+    reroute_between(workflow, "TemporalNoiseFreeInitSampler", "model")
     workflow["nodes"].append({"id": 99, "type": "Note", "pos": [0, 1500], "size": [300, 100], "mode": 0,
                               "properties": {}, "widgets_values": ["hello"]})
     workflow["last_node_id"] = 99
@@ -350,7 +351,7 @@ def test_converter_writes_what_the_frontend_queues():
     prompt = to_api(workflow, all_definitions())
     assert set(prompt) == {"1", "2", "3", "4", "5", "6", "7", "8"}  # no primitive, reroute or note
     assert prompt["6"] == {
-        "class_type": "FreeInitSampler", "_meta": {"title": "FreeInit Sampler"},
+        "class_type": "TemporalNoiseFreeInitSampler", "_meta": {"title": "FreeInit Sampler"},
         "inputs": {"seed": 1234, "steps": 4, "cfg": 8.0, "sampler_name": "euler", "scheduler": "simple",
                    "denoise": 1.0, "iterations": 5, "coarse_to_fine": False,
                    "model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0], "latent_image": ["4", 0],
@@ -372,7 +373,7 @@ def test_converter_passes_through_bypassed_and_drops_muted_nodes():
             "outputs": [{"name": "LATENT", "type": "LATENT", "links": []}], "widgets_values": upscale.widgets_values}
     workflow["nodes"].append(node)
     # EmptyLatentImage → LatentUpscaleBy (bypassed) → FreeInit Sampler
-    latent_link = link_of(workflow, "FreeInitSampler", "latent_image")
+    latent_link = link_of(workflow, "TemporalNoiseFreeInitSampler", "latent_image")
     latent_link[1], latent_link[2] = upscale_id, 0
     node["outputs"][0]["links"].append(latent_link[0])
     node_of(workflow, "EmptyLatentImage")["outputs"][0]["links"] = [link_id]
@@ -384,6 +385,6 @@ def test_converter_passes_through_bypassed_and_drops_muted_nodes():
     assert str(upscale_id) not in prompt
     assert prompt["6"]["inputs"]["latent_image"] == ["4", 0]
 
-    node_of(workflow, "FreeInitFrequencyFilter")["mode"] = 2  # muted: gone, and so is the link from it
+    node_of(workflow, "TemporalNoiseFrequencyFilter")["mode"] = 2  # muted: gone, and so is the link from it
     prompt = to_api(workflow, all_definitions())
     assert "5" not in prompt and "filter" not in prompt["6"]["inputs"]

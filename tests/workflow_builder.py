@@ -161,6 +161,12 @@ class Graph:
         self.links.append([link_id, origin.id, output, target.id, None, kind])
         return link_id
 
+    def connect(self, target: Node, **sources: Node | tuple[Node, int | str]) -> None:
+        """Link several inputs of ``target``: ``input_name=node`` (its output 0) or ``=(node, output)``."""
+        for name, source in sources.items():
+            origin, output = source if isinstance(source, tuple) else (source, 0)
+            self.link(origin, output, target, name)
+
     def group(self, title: str, members: list[Node], color: str = "#3f789e", margin: float = 20) -> None:
         left = min(n.pos[0] for n in members) - margin
         top = min(n.pos[1] for n in members) - margin - 30 - 35  # title bar of the nodes and of the group

@@ -30,7 +30,7 @@ def saved_latent(server: ComfyServer, result: RunResult, name: str) -> torch.Ten
 
 def freeinit_graph(seed: int, steps: int, iterations: int, coarse_to_fine: bool) -> graphs.AnimateDiffGraph:
     graph = graphs.animatediff_graph(frames=FRAMES, size=SIZE, steps=steps, seed=seed)
-    graph.nodes = graph.with_sampler("FreeInitSampler", **graph.ksampler_inputs(), iterations=iterations,
+    graph.nodes = graph.with_sampler("TemporalNoiseFreeInitSampler", **graph.ksampler_inputs(), iterations=iterations,
                                      coarse_to_fine=coarse_to_fine)
     save_latent(graph.nodes, "final", [graphs.SAMPLER, 0])
     save_latent(graph.nodes, "every_pass", [graphs.SAMPLER, 1])
@@ -66,7 +66,7 @@ def test_noise_reinit_reproduces_the_sampler_by_hand(comfyui: ComfyServer, comfy
     n["sigmas"] = node("BasicScheduler", model=graph.model, scheduler="simple", steps=steps, denoise=1.0)
     n["first_pass"] = node("SamplerCustomAdvanced", noise=["noise", 0], guider=["guider", 0],
                            sampler=["sampler_select", 0], sigmas=["sigmas", 0], latent_image=graph.latent)
-    n["reinit"] = node("FreeInitNoiseReinit", model=graph.model, samples=["first_pass", 0], sigmas=["sigmas", 0],
+    n["reinit"] = node("TemporalNoiseNoiseReinit", model=graph.model, samples=["first_pass", 0], sigmas=["sigmas", 0],
                        seed=seed, iteration=1, latent_image=graph.latent, initial_noise=["noise", 0])
     n[graphs.SAMPLER] = node("SamplerCustomAdvanced", noise=["reinit", 0], guider=["guider", 0],
                              sampler=["sampler_select", 0], sigmas=["sigmas", 0], latent_image=graph.latent)

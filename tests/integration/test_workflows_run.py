@@ -52,10 +52,10 @@ SHRINK = {
     ("VHS_LoadVideo", "video"): INPUT_VIDEO,
     ("KSampler", "steps"): STEPS,
     ("BasicScheduler", "steps"): STEPS,
-    ("FreeInitSampler", "steps"): STEPS,
-    ("FreeInitSampler", "iterations"): PASSES,
-    ("FreeInitFrequencyFilter", "preview_frames"): FRAMES,
-    ("FreeInitFrequencyFilter", "preview_size"): 16,
+    ("TemporalNoiseFreeInitSampler", "steps"): STEPS,
+    ("TemporalNoiseFreeInitSampler", "iterations"): PASSES,
+    ("TemporalNoiseFrequencyFilter", "preview_frames"): FRAMES,
+    ("TemporalNoiseFrequencyFilter", "preview_size"): 16,
     ("TemporalNoiseCameraMotionFlow", "width"): SIZE,
     ("TemporalNoiseCameraMotionFlow", "height"): SIZE,
     ("CheckpointLoaderSimple", "ckpt_name"): SD15_CHECKPOINT.name,
@@ -117,7 +117,7 @@ def video_shape(path: Path) -> tuple[int, int, int]:
 @pytest.fixture(scope="module")
 def live_definitions(comfyui: ComfyServer) -> dict:
     """The server's /object_info; also puts the input video into the server's input folder."""
-    write_input_video(comfyui.log_path.parent / "input" / INPUT_VIDEO)
+    write_input_video(comfyui.work_dir / "input" / INPUT_VIDEO)  # the server's --input-directory
     with comfyui.client() as client:
         return client.object_info()
 
@@ -136,7 +136,7 @@ def expected_width(prompt: dict, video_id: str) -> int:
     while node["class_type"] != "VAEDecode":  # back through CreateVideo etc. to the decoder
         node = prompt[node["inputs"]["images" if "images" in node["inputs"] else "video"][0]]
     origin, slot = node["inputs"]["samples"]
-    side_by_side = prompt[origin]["class_type"] == "FreeInitSampler" and slot == 1
+    side_by_side = prompt[origin]["class_type"] == "TemporalNoiseFreeInitSampler" and slot == 1
     return SIZE * PASSES if side_by_side else SIZE
 
 
@@ -159,7 +159,7 @@ def test_workflow_runs(path: Path, comfy: ComfyClient, comfyui: ComfyServer, liv
     print(f"\n{path.name}: {result.status} in {wall:.1f} s")
     result.assert_success()
 
-    output_dir = comfyui.log_path.parent / "output"
+    output_dir = comfyui.output_dir
     for node_id, entry in prompt.items():
         if not live_definitions[entry["class_type"]]["output_node"]:
             continue
