@@ -30,8 +30,9 @@ from collections.abc import Callable
 
 import torch
 
-from .bridge import WINDOW, Requests, SourceGrid, warp_with
+from .bridge import WINDOW, Requests, SourceGrid
 from .polygon import cell_areas, shoelace_area
+from .warp_frame import Variant, warp_with
 from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint
 from .workspace import Workspace
 
@@ -207,10 +208,13 @@ def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, c
     return polygon_requests(backward_map, fresh_mask, cell_areas, workspace)
 
 
+GRID = Variant(grid_requests, normalise_sources=False)
+
+
 def warp_grid(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
               fresh_mask: torch.Tensor | None = None, workspace: Workspace | None = None,
               dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with the grid variant (arguments as
     :func:`warp_particle.warp_particle`; ``dtype=torch.float64`` for a reference, map included)."""
-    return warp_with(grid_requests, noise, backward_map.to(dtype), seed=seed, frame=frame,
-                     fresh_mask=fresh_mask, normalise_sources=False, workspace=workspace, dtype=dtype)
+    return warp_with(GRID, noise, backward_map.to(dtype), seed=seed, frame=frame, fresh_mask=fresh_mask,
+                     workspace=workspace, dtype=dtype)
