@@ -12,6 +12,9 @@ NODE_MODULES = (
     "frequency_filter",
     "noise_reinit",
     "freeinit_sampler",
+    "optical_flow",
+    "camera_motion",
+    "integral_noise_warp",
 )
 
 NODE_CLASS_MAPPINGS: dict[str, type] = {}

@@ -131,5 +131,5 @@ class FreeInitSampler:
         return (final, {"samples": torch.cat(results, dim=-1)})
 
 
-NODE_CLASS_MAPPINGS = {"FreeInitSampler": FreeInitSampler}
-NODE_DISPLAY_NAME_MAPPINGS = {"FreeInitSampler": "FreeInit Sampler"}
+NODE_CLASS_MAPPINGS = {"TemporalNoiseFreeInitSampler": FreeInitSampler}
+NODE_DISPLAY_NAME_MAPPINGS = {"TemporalNoiseFreeInitSampler": "FreeInit Sampler"}

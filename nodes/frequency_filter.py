@@ -63,5 +63,5 @@ class FreeInitFrequencyFilter:
         return (lowpass, filter_preview(lowpass, preview_frames, preview_size))
 
 
-NODE_CLASS_MAPPINGS = {"FreeInitFrequencyFilter": FreeInitFrequencyFilter}
-NODE_DISPLAY_NAME_MAPPINGS = {"FreeInitFrequencyFilter": "Frequency Filter"}
+NODE_CLASS_MAPPINGS = {"TemporalNoiseFrequencyFilter": FreeInitFrequencyFilter}
+NODE_DISPLAY_NAME_MAPPINGS = {"TemporalNoiseFrequencyFilter": "Frequency Filter"}

@@ -84,5 +84,5 @@ class FreeInitNoiseReinit:
         return (TensorNoise(noise, seed, "Noise Reinit"), {"samples": noise})
 
 
-NODE_CLASS_MAPPINGS = {"FreeInitNoiseReinit": FreeInitNoiseReinit}
-NODE_DISPLAY_NAME_MAPPINGS = {"FreeInitNoiseReinit": "Noise Reinit"}
+NODE_CLASS_MAPPINGS = {"TemporalNoiseNoiseReinit": FreeInitNoiseReinit}
+NODE_DISPLAY_NAME_MAPPINGS = {"TemporalNoiseNoiseReinit": "Noise Reinit"}

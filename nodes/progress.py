@@ -18,10 +18,15 @@ class Progress:
         self.advance_to(self.done + units, preview)
 
     def advance_to(self, done: int, preview: tuple | None = None) -> None:
-        """Set the units done so far (after checking for an interrupt), with an optional preview image."""
+        """Set the units done so far (after checking for an interrupt), with an optional preview image.
+
+        The bar only hears of changes: ``advance(0)`` is a pure interrupt check.
+        """
         check_interrupted()
-        self.done = min(self.total, max(self.done, int(done)))
-        self._bar.update_absolute(self.done, self.total, preview)
+        done = min(self.total, max(self.done, int(done)))
+        if done != self.done or preview is not None:
+            self.done = done
+            self._bar.update_absolute(self.done, self.total, preview)
 
 
 def check_interrupted() -> None:

@@ -128,7 +128,11 @@ class ComfyClient:
         return self.get("/object_info")
 
     def queue(self, api_prompt: dict) -> str:
-        """Queue an API-format graph and return its prompt id; raise ``PromptRejected`` if invalid."""
+        """Queue an API-format graph and return its prompt id; raise ``PromptRejected`` if any node is invalid.
+
+        ComfyUI answers 200 and runs the valid outputs when only some are invalid: such a prompt is taken off
+        the queue (and interrupted) and rejected too, so a test never passes on part of its graph.
+        """
         try:
             answer = self.post("/prompt", {"prompt": api_prompt, "client_id": self.client_id})
         except urllib.error.HTTPError as error:
@@ -136,6 +140,10 @@ class ComfyClient:
                 raise
             raise PromptRejected(format_node_errors(json.load(error))) from None
         prompt_id = answer["prompt_id"]
+        if answer.get("node_errors"):
+            self.post("/queue", {"delete": [prompt_id]})
+            self.interrupt(prompt_id)
+            raise PromptRejected(format_node_errors(answer))
         self._events[prompt_id] = PromptEvents()
         return prompt_id
 

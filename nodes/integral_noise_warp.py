@@ -1,0 +1,165 @@
+"""Integral Noise Warp node: temporally consistent noise for a video latent from frames or a FLOW."""
+
+from __future__ import annotations
+
+import torch
+
+from ..kernels.flow_sequence import FlowSequence
+from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
+from ..kernels.video_noise import video_noise
+from .frames import frames_from_images, frames_of_mask
+from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
+from .noise import TensorNoise
+from .preview import flow_preview, noise_colour
+from .progress import Progress
+
+OCCLUSION_MODES = ("fresh noise", "stretch")
+MIN_FLOW_SIDE = 256  # optical flow is computed at the warp grid's size, but on at least this many pixels
+
+
+class IntegralNoiseWarp:
+    DESCRIPTION = (
+        "Noise that moves with a video: the frames' optical flow (or a FLOW from Optical Flow / Camera Motion "
+        "Flow) carries each noise frame into the next by integral noise warping (Deng et al. 2024), so every "
+        "frame is exactly Gaussian yet follows the motion. The noise takes the shape of the connected latent "
+        "(AnimateDiff batch = frames, or a video model's [B, C, T, h, w] with its temporal compression); "
+        "without a latent, channels and factors say the shape. Use the NOISE output with "
+        "SamplerCustomAdvanced, or the LATENT where a graph adds noise itself."
+    )
+    CATEGORY = "temporal_noise/warp"
+    FUNCTION = "warp"
+    RETURN_TYPES = ("NOISE", "LATENT", "IMAGE")
+    RETURN_NAMES = ("noise", "latent", "preview")
+    OUTPUT_TOOLTIPS = (
+        "The warped noise for SamplerCustomAdvanced; it refuses a latent of another shape, naming both.",
+        "The same noise as a latent (unit variance, unscaled), for graphs that add the noise themselves.",
+        "Each latent frame's video frame (or its flow, without frames) beside its noise channels 0-2 as colour.",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "method": (["grid", "particle"], {
+                    "tooltip": "grid: exact areas of each pixel's back-mapped footprint (most faithful); "
+                               "particle: bilinear splats of pixel centres (faster, the authors' released "
+                               "variant)."}),
+                "internal_resolution": ("INT", {
+                    "default": 1, "min": 1, "max": 8,
+                    "tooltip": "Warp on a grid this many times finer than the latent, then pool back. 1 warps "
+                               "each latent pixel's exact footprint; 2-4 follow motion that varies inside a "
+                               "latent pixel, at k² the time and memory."}),
+                "seed": ("INT", {
+                    "default": 0, "min": 0, "max": 0xFFFFFFFFFFFFFFFF, "control_after_generate": True,
+                    "tooltip": "Seed of the first frame's noise and of all noise drawn while warping; the same "
+                               "seed gives the same noise on every device."}),
+                "degradation": ("FLOAT", {
+                    "default": 0.0, "min": 0.0, "max": 1.0, "step": 0.01,
+                    "tooltip": "γ: blend of fresh noise into the warped noise, kept at unit variance. 0 follows "
+                               "the motion strictly; higher values give the model more freedom."}),
+                "occlusion": (list(OCCLUSION_MODES), {
+                    "tooltip": "fresh noise: new noise where something appears from behind another object "
+                               "(forward and backward flow disagree); stretch: warp it like everything else."}),
+                "flow_preset": (list(FLOW_PRESETS), {
+                    "default": "dis_medium",
+                    "tooltip": "Optical flow method when frames are given (ignored with a flow input); computed "
+                               "at the warp grid's size, at least 256 pixels on the long side."}),
+                "channels": ("INT", {
+                    "default": 4, "min": 1, "max": 1024,
+                    "tooltip": "Latent channels when no latent is connected: 4 SD1.5/SDXL, 16 Wan 2.1/Hunyuan, "
+                               "48 Wan 2.2 5B, 128 LTX."}),
+                "spatial_factor": ("INT", {
+                    "default": 8, "min": 1, "max": 128,
+                    "tooltip": "Pixels per latent pixel when no latent is connected: 8 for most models, 16 Wan "
+                               "2.2 5B, 32 LTX."}),
+                "temporal_factor": ("INT", {
+                    "default": 0, "min": 0, "max": 64,
+                    "tooltip": "Video frames per latent frame after the first (VAE temporal compression): 1 "
+                               "AnimateDiff, 4 Wan/Hunyuan, 8 LTX. 0 = from the latent's model family, or 1 "
+                               "without a latent."}),
+            },
+            "optional": {
+                "images": ("IMAGE", {"tooltip": "The video frames whose motion the noise follows (at least 2). "
+                                                "With a flow connected they are only shown in the preview."}),
+                "flow": ("FLOW", {"tooltip": "Motion from Optical Flow or Camera Motion Flow, instead of "
+                                             "computing it from the frames."}),
+                "latent": ("LATENT", {"tooltip": "The latent to sample (e.g. an empty video latent); the noise "
+                                                 "gets its shape. Without it, channels and factors decide."}),
+                "degradation_mask": ("MASK", {"tooltip": "Where to apply the degradation (1 = full γ, 0 = none), "
+                                                         "at the frame size: one mask or one per frame."}),
+            },
+        }
+
+    def warp(self, method: str, internal_resolution: int, seed: int, degradation: float, occlusion: str,
+             flow_preset: str, channels: int, spatial_factor: int, temporal_factor: int,
+             images: torch.Tensor | None = None, flow: FlowSequence | None = None, latent: dict | None = None,
+             degradation_mask: torch.Tensor | None = None):
+        frames = None if images is None else frames_from_images(images)
+        video_frames, frame_size = _video_extent(frames, flow)
+        if latent is not None:
+            shape = shape_of_latent(latent["samples"], video_frames, frame_size, temporal_factor)
+        else:
+            shape = shape_from_factors(video_frames, frame_size, channels, spatial_factor, temporal_factor)
+        mask = None if degradation_mask is None else frames_of_mask(
+            degradation_mask, video_frames, frame_size, "degradation_mask")
+        batch = shape.batch or 1
+        progress = Progress((video_frames - 1 if flow is None else 0) + shape.frames)
+        if flow is None:
+            grid_side = max(shape.height, shape.width) * internal_resolution
+            scale = min(1.0, max(grid_side, MIN_FLOW_SIDE) / max(frame_size))
+            flow = estimate_flow(frames, flow_preset, scale, on_pair=lambda _: progress.advance())
+        noise = video_noise(
+            flow, shape.channels * batch, (shape.height, shape.width), seed=seed, method=method,
+            internal_resolution=internal_resolution, temporal_factor=shape.temporal_factor,
+            occlusion=occlusion == OCCLUSION_MODES[0], degradation=degradation, degradation_mask=mask,
+            device=_compute_device(),
+        ).cpu()
+        progress.advance(shape.frames - 1)
+        samples = shape.arrange(noise)
+        preview = _preview(noise[:, : shape.channels], frames, flow, shape)
+        progress.advance()
+        return (TensorNoise(samples, seed, "Integral Noise Warp"), {"samples": samples}, preview)
+
+
+def _video_extent(frames: torch.Tensor | None, flow: FlowSequence | None) -> tuple[int, tuple[int, int]]:
+    """Frame count and (height, width) of the video, from the frames and/or the flow, which must agree."""
+    if frames is None and flow is None:
+        raise ValueError("connect images (the video frames) or a flow: the noise needs a motion to follow")
+    if flow is not None and not isinstance(flow, FlowSequence):
+        raise ValueError(f"flow must be a FLOW from Optical Flow or Camera Motion Flow, got {type(flow).__name__}")
+    if frames is not None and flow is not None:
+        if frames.shape[0] != flow.frames:
+            raise ValueError(f"images has {frames.shape[0]} frames but the flow describes {flow.frames}; "
+                             f"give the frames the flow was computed from")
+        if tuple(frames.shape[-2:]) != flow.frame_size:
+            raise ValueError(f"images are {frames.shape[-1]}x{frames.shape[-2]} but the flow is for "
+                             f"{flow.frame_size[1]}x{flow.frame_size[0]} frames (width x height)")
+    if flow is not None:
+        return flow.frames, flow.frame_size
+    if frames.shape[0] < 2:
+        raise ValueError("images has 1 frame: there is nothing to warp; use plain noise (Random Noise) for a "
+                         "single image")
+    return frames.shape[0], (frames.shape[-2], frames.shape[-1])
+
+
+def _preview(noise: torch.Tensor, frames: torch.Tensor | None, flow: FlowSequence,
+             shape: LatentShape) -> torch.Tensor:
+    """``[T, H, 2W, 3]``: the video frame (or flow colour) of each latent frame beside its noise."""
+    index = torch.arange(shape.frames) * shape.temporal_factor
+    if frames is not None:
+        left = frames[index].movedim(1, -1).clamp(0, 1)
+    else:
+        left = flow_preview(flow, index)[0]
+    right = noise_colour(noise, left.shape[1], left.shape[2])
+    return torch.cat([left, right], dim=2)
+
+
+def _compute_device() -> torch.device:
+    """ComfyUI's compute device (the GPU when there is one)."""
+    import comfy.model_management
+
+    return comfy.model_management.get_torch_device()
+
+
+NODE_CLASS_MAPPINGS = {"TemporalNoiseIntegralNoiseWarp": IntegralNoiseWarp}
+NODE_DISPLAY_NAME_MAPPINGS = {"TemporalNoiseIntegralNoiseWarp": "Integral Noise Warp"}

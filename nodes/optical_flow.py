@@ -1,0 +1,61 @@
+"""Optical Flow node: IMAGE frames → FLOW (forward and backward), a colour preview and the occlusion MASK."""
+
+from __future__ import annotations
+
+import torch
+
+from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
+from .frames import frames_from_images
+from .preview import flow_preview
+from .progress import Progress
+
+
+class OpticalFlow:
+    DESCRIPTION = (
+        "Optical flow of a video with OpenCV (DIS or Farnebäck; no model weights, runs on the CPU): forward "
+        "and backward flow between consecutive frames for Integral Noise Warp, a colour preview (hue = "
+        "direction, saturation = speed, white = still) and the occlusion mask (pixels that appear from "
+        "behind something, where forward and backward flow disagree). Preview and mask have one frame per "
+        "video frame; frame 0 has no motion."
+    )
+    CATEGORY = "temporal_noise/flow"
+    FUNCTION = "compute"
+    RETURN_TYPES = ("FLOW", "IMAGE", "MASK")
+    RETURN_NAMES = ("flow", "preview", "occlusion")
+    OUTPUT_TOOLTIPS = (
+        "Forward and backward flow of every pair of consecutive frames, with the occlusion mask.",
+        "The motion of each frame since the previous one as colour, at the frame size.",
+        "1 where a pixel of a frame is not visible in the previous frame (disoccluded), at the frame size.",
+    )
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "images": ("IMAGE", {"tooltip": "The video frames (at least 2), e.g. from Load Video."}),
+                "preset": (list(FLOW_PRESETS), {
+                    "default": "dis_medium",
+                    "tooltip": "DIS ultrafast/fast/medium trade accuracy for speed (medium is the most accurate "
+                               "DIS); Farnebäck is slower and smoother.",
+                }),
+                "scale": ("FLOAT", {
+                    "default": 0.5, "min": 0.05, "max": 1.0, "step": 0.05,
+                    "tooltip": "Compute the flow on frames shrunk by this factor: faster, smoother, and the "
+                               "noise warp needs no more detail than its own grid.",
+                }),
+            }
+        }
+
+    def compute(self, images: torch.Tensor, preset: str, scale: float):
+        frames = frames_from_images(images)
+        if frames.shape[0] < 2:
+            raise ValueError("images has 1 frame: optical flow needs at least 2 frames")
+        progress = Progress(frames.shape[0])
+        flow = estimate_flow(frames, preset, scale, on_pair=lambda _: progress.advance())
+        preview, occlusion = flow_preview(flow)
+        progress.advance()
+        return (flow, preview, occlusion)
+
+
+NODE_CLASS_MAPPINGS = {"TemporalNoiseOpticalFlow": OpticalFlow}
+NODE_DISPLAY_NAME_MAPPINGS = {"TemporalNoiseOpticalFlow": "Optical Flow (OpenCV)"}

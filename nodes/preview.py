@@ -1,0 +1,61 @@
+"""Preview IMAGEs (``[frames, H, W, 3]`` in [0, 1]) of flows and noise, for people to look at."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from ..kernels.flow_sequence import FlowSequence
+
+NOISE_RANGE = 2.5
+
+
+def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """IMAGE of each frame's motion since the previous one (−backward flow) and the occlusion MASK, at the
+    frame size, with a still first frame; only the video frames in ``frames`` (indices) if given."""
+    index = torch.arange(flow.frames) if frames is None else frames
+    arrival = torch.cat([torch.zeros_like(flow.backward[:1]), -flow.backward])[index]
+    occlusion = torch.zeros(flow.frames, 1, *flow.grid_size, device=flow.backward.device)
+    if flow.occlusion is not None:
+        occlusion[1:, 0] = flow.occlusion.float()
+    top = torch.hypot(flow.backward[:, 0], flow.backward[:, 1]).max().item()
+    colour = flow_colour(arrival, max_magnitude=top).movedim(-1, 1)
+    preview = to_frame_size(colour, flow.frame_size, "bilinear").movedim(1, -1)
+    return preview.cpu(), to_frame_size(occlusion[index], flow.frame_size, "nearest-exact")[:, 0].cpu()
+
+
+def flow_colour(flow: torch.Tensor, max_magnitude: float | None = None) -> torch.Tensor:
+    """Flows ``[N, 2, H, W]`` as colour: hue = direction, saturation = speed (white = still).
+
+    The speed is relative to ``max_magnitude`` (default: the largest in ``flow``, so all frames of a clip
+    share one scale). Hue 0 (red) is motion to the right, turning through yellow to green for motion up.
+    """
+    magnitude = torch.hypot(flow[:, 0], flow[:, 1])
+    top = float(magnitude.max()) if max_magnitude is None else max_magnitude
+    saturation = (magnitude / top).clamp(0, 1) if top > 0 else torch.zeros_like(magnitude)
+    hue = torch.atan2(-flow[:, 1], flow[:, 0]).div(2 * math.pi).remainder(1)
+    return _hsv_to_rgb(hue, saturation, torch.ones_like(hue)).permute(0, 2, 3, 1)
+
+
+def noise_colour(noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Noise frames ``[N, C, h, w]`` as colour at height×width: channels 0–2 as RGB (grey if C < 3),
+    ±2.5 σ mapped to [0, 1], each noise pixel a solid block."""
+    rgb = noise[:, :3] if noise.shape[1] >= 3 else noise[:, :1].expand(-1, 3, -1, -1)
+    rgb = (0.5 + rgb.float() / (2 * NOISE_RANGE)).clamp(0, 1)
+    return F.interpolate(rgb, size=(height, width), mode="nearest-exact").permute(0, 2, 3, 1)
+
+
+def _hsv_to_rgb(hue: torch.Tensor, saturation: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """``[N, 3, H, W]`` RGB from hue in [0, 1), saturation and value in [0, 1] (the hexcone model)."""
+    sector = hue[:, None] * 6 + hue.new_tensor([5.0, 3.0, 1.0]).view(1, 3, 1, 1)
+    k = sector.remainder(6)
+    return value[:, None] * (1 - saturation[:, None] * torch.minimum(k, 4 - k).clamp(0, 1))
+
+
+def to_frame_size(images: torch.Tensor, frame_size: tuple[int, int], mode: str) -> torch.Tensor:
+    """``[N, C, h, w]`` resized to the frame size (unchanged if already there)."""
+    if tuple(images.shape[-2:]) == tuple(frame_size):
+        return images
+    return F.interpolate(images, size=frame_size, mode=mode)

@@ -1,0 +1,450 @@
+"""Write the pack's example workflows ``workflows/*.json`` (run: ``python tests/build_workflows.py``).
+
+Each workflow is built from the node definitions (tests/workflow_defs.py) so slots, widget order and links are
+what the ComfyUI frontend saves; ``tests/test_workflows.py`` then checks the files independently of this script.
+Edit a workflow here and rebuild, or edit it in ComfyUI and save it over the file: the checks hold either way.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from standalone import load_pack  # noqa: E402
+
+load_pack()
+
+from workflow_builder import Graph, Node  # noqa: E402
+from workflow_defs import all_definitions  # noqa: E402
+
+WORKFLOWS_DIR = HERE.parent / "workflows"
+GAP = 70  # vertical space between stacked nodes (their title bars are 30 px)
+
+SD15_CHECKPOINT = "v1-5-pruned-emaonly-fp16.safetensors"
+MOTION_MODULE = "v3_sd15_mm.ckpt"
+CANNY_CONTROLNET = "control_v11p_sd15_canny.pth"
+INPUT_VIDEO = "input_video.mp4"
+POSITIVE = ("a red fox trotting through fresh snow in a pine forest, soft morning light, highly detailed, "
+            "cinematic, smooth motion")
+NEGATIVE = "blurry, low quality, watermark, text, deformed, flicker"
+SIZE = 512
+FRAMES = 16
+SEED = 42
+STEPS = 25
+CFG = 7.5
+SAMPLER = "ddim"
+SCHEDULER = "ddim_uniform"
+VIDEO = {"frame_rate": 8, "format": "video/h264-mp4", "pix_fmt": "yuv420p", "crf": 19}
+LATENT = {"width": SIZE, "height": SIZE, "batch_size": FRAMES}
+SAMPLING = {"seed": SEED, "steps": STEPS, "cfg": CFG, "sampler_name": SAMPLER, "scheduler": SCHEDULER}
+
+
+class Column:
+    """Stack nodes top to bottom at one x, leaving room for each node's title bar."""
+
+    def __init__(self, graph: Graph, x: float, y: float = 0, width: float = 315) -> None:
+        self.graph, self.x, self.y, self.width = graph, x, y, width
+
+    def add(self, node_type: str, widgets: dict | None = None, *, width: float | None = None,
+            height: float | None = None, title: str | None = None) -> Node:
+        node = self.graph.add(node_type, (self.x, self.y), widgets, width=width or self.width, height=height,
+                              title=title)
+        self.y = node.bottom + GAP
+        return node
+
+    def primitive(self, kind: str, value, title: str) -> Node:
+        node = self.graph.primitive(kind, value, (self.x, self.y), title)
+        self.y = node.bottom + GAP
+        return node
+
+    def note(self, text: str, height: float, width: float | None = None, title: str = "Note") -> Node:
+        node = self.graph.note(text, (self.x, self.y), (width or self.width, height), title)
+        self.y = node.bottom + GAP
+        return node
+
+
+@dataclass
+class AnimateDiffSetup:
+    """The SD1.5 + AnimateDiff part every AnimateDiff workflow starts with (first two columns)."""
+
+    graph: Graph
+    checkpoint: Node
+    model: Node  # the ADE evolved-sampling MODEL
+    positive: Node
+    negative: Node
+    controlnet: Node | None
+
+
+def animatediff_setup(note: str, note_height: float, controlnet: bool = False) -> AnimateDiffSetup:
+    """Checkpoint, AnimateDiff motion module (ADE Gen2), optional ControlNet loader, prompts and the note."""
+    graph = Graph(all_definitions())
+    models = Column(graph, 0)
+    checkpoint = models.add("CheckpointLoaderSimple", {"ckpt_name": SD15_CHECKPOINT})
+    motion = models.add("ADE_LoadAnimateDiffModel", {"model_name": MOTION_MODULE})
+    apply = models.add("ADE_ApplyAnimateDiffModelSimple")
+    evolved = models.add("ADE_UseEvolvedSampling", {"beta_schedule": "autoselect"})
+    graph.link(motion, 0, apply, "motion_model")
+    graph.connect(evolved, model=(checkpoint, "MODEL"), m_models=apply)
+    loader = models.add("ACN_ControlNetLoaderAdvanced", {"cnet": CANNY_CONTROLNET}) if controlnet else None
+    text = Column(graph, 380, width=400)
+    positive = text.add("CLIPTextEncode", {"text": POSITIVE}, title="Positive prompt")
+    negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
+    for node in (positive, negative):
+        graph.link(checkpoint, "CLIP", node, "clip")
+    text.note(note, note_height)
+    return AnimateDiffSetup(graph, checkpoint, evolved, positive, negative, loader)
+
+
+def load_video(column: Column) -> Node:
+    return column.add("VHS_LoadVideo", {"video": INPUT_VIDEO, "force_rate": 8, "custom_width": SIZE,
+                                        "custom_height": SIZE, "frame_load_cap": FRAMES})
+
+
+def apply_controlnet(setup: AnimateDiffSetup, column: Column, hint: Node) -> Node:
+    """Advanced-ControlNet on the prompts with the ``hint`` images (one per frame)."""
+    apply = column.add("ACN_AdvancedControlNetApply_v2", {"strength": 0.8})
+    setup.graph.connect(apply, positive=setup.positive, negative=setup.negative, control_net=setup.controlnet,
+                               image=hint)
+    return apply
+
+
+def save_video(graph: Graph, column: Column, checkpoint: Node, latent: Node, output: int | str, prefix: str,
+               title: str) -> Node:
+    decode = column.add("VAEDecode", width=210)
+    graph.connect(decode, samples=(latent, output), vae=(checkpoint, "VAE"))
+    combine = column.add("VHS_VideoCombine", {"filename_prefix": prefix, **VIDEO}, width=360, title=title)
+    graph.link(decode, 0, combine, "images")
+    return combine
+
+
+def save_freeinit_videos(graph: Graph, x: float, checkpoint: Node, sampler: Node, prefix: str, title: str) -> None:
+    """FreeInit Sampler's result, and every pass side by side (``<prefix>_passes``), in two columns from ``x``."""
+    save_video(graph, Column(graph, x, width=360), checkpoint, sampler, "latent", prefix, title)
+    save_video(graph, Column(graph, x + 430, width=360), checkpoint, sampler, "all_iterations", f"{prefix}_passes",
+               "Every pass side by side")
+
+
+NOTE_T2V = """FreeInit text-to-video with AnimateDiff
+
+What it shows: the FreeInit Sampler in place of KSampler. After each pass the video is diffused back to \
+noise with the same initial noise; its low spatio-temporal frequencies are kept and the high ones \
+replaced by fresh noise, then it is sampled again (Wu et al. 2023). The second video puts every pass side \
+by side (pass 1 = plain AnimateDiff, on the left) so you can see the temporal consistency improve.
+
+Models to pick:
+- Load Checkpoint: any SD1.5 checkpoint (v1-5-pruned-emaonly-fp16, Realistic Vision, DreamShaper 8, ...).
+- Load AnimateDiff Model: the AnimateDiff v3 motion module v3_sd15_mm.ckpt, or v2 mm_sd_v15_v2.ckpt \
+(models/animatediff_models).
+
+Settings: the paper's defaults (5 passes, gaussian filter d_s = d_t = 0.25 from the Frequency Filter). \
+coarse_to_fine = true runs fewer steps in the early passes (5 passes of 25 steps cost 75 instead of 125). \
+Keep AnimateDiff's sample settings default and do not add ADE's own FreeInit iteration options with this \
+node. 16 frames at 512x512 fit AnimateDiff's context; for longer videos add context options."""
+
+
+def text_to_video() -> Graph:
+    setup = animatediff_setup(NOTE_T2V, 420)
+    graph, checkpoint, model = setup.graph, setup.checkpoint, setup.model
+    positive, negative = setup.positive, setup.negative
+    setup = Column(graph, 850)
+    latent = setup.add("EmptyLatentImage", LATENT)
+    lowpass = setup.add("TemporalNoiseFrequencyFilter")
+    preview = setup.add("PreviewImage", title="Filter: white = kept from the previous pass", height=300)
+    graph.link(lowpass, "preview", preview, "images")
+    sampling = Column(graph, 1230)
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", SAMPLING)
+    graph.connect(sampler, model=model, positive=positive, negative=negative, latent_image=latent,
+                  filter=(lowpass, "filter"))
+    save_freeinit_videos(graph, 1610, checkpoint, sampler, "TemporalNoise/freeinit_t2v", "FreeInit result")
+    return graph
+
+
+NOTE_CONTROLNET = """FreeInit + ControlNet (AnimateDiff video-to-video motion control)
+
+What it shows: FreeInit keeps working when the conditioning carries a ControlNet: the canny edges of \
+every frame of your video steer AnimateDiff (Advanced-ControlNet applies the hint batch frame by frame), \
+and the FreeInit Sampler's passes smooth what flickers. Both videos: the result, and every pass side by side.
+
+Pick:
+- Load Video: your clip (16 frames are loaded at 8 fps, resized to 512x512; Empty Latent's batch follows \
+the frame count).
+- Load Checkpoint: any SD1.5 checkpoint.
+- Load AnimateDiff Model: v3_sd15_mm.ckpt (or mm_sd_v15_v2.ckpt).
+- Load Advanced ControlNet Model: control_v11p_sd15_canny.pth (for other hints swap the Canny node for \
+a preprocessor and pick e.g. control_v11f1p_sd15_depth or control_v11p_sd15_openpose).
+
+ControlNet strength 0.8 leaves AnimateDiff room for motion; FreeInit uses 3 passes with a butterworth \
+filter (n = 4), the authors' demo setting."""
+
+
+def controlnet_video() -> Graph:
+    setup = animatediff_setup(NOTE_CONTROLNET, 440, controlnet=True)
+    graph, checkpoint, model = setup.graph, setup.checkpoint, setup.model
+    source = Column(graph, 850)
+    video = load_video(source)
+    edges = source.add("Canny")
+    graph.link(video, "IMAGE", edges, "image")
+    hints = source.add("PreviewImage", title="Control hints", height=300)
+    graph.link(edges, 0, hints, "images")
+    control = Column(graph, 1230)
+    apply = apply_controlnet(setup, control, edges)
+    latent = control.add("EmptyLatentImage", LATENT)
+    graph.link(video, "frame_count", latent, "batch_size")
+    lowpass = control.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"})
+    sampling = Column(graph, 1610)
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {**SAMPLING, "iterations": 3})
+    graph.connect(sampler, model=model, positive=(apply, "positive"), negative=(apply, "negative"), latent_image=latent,
+                  filter=(lowpass, "filter"))
+    save_freeinit_videos(graph, 1990, checkpoint, sampler, "TemporalNoise/freeinit_controlnet",
+                         "FreeInit + ControlNet result")
+    return graph
+
+
+NOTE_BY_HAND = """FreeInit built by hand: 3 passes with SamplerCustomAdvanced
+
+What it shows: the FreeInit loop as separate nodes. Pass 1 samples from RandomNoise; Noise Reinit takes \
+its result, re-noises it to the first sigma of the next pass with the same initial noise, keeps the low \
+frequencies (the Frequency Filter's white area) and takes the high ones from fresh noise; the next \
+SamplerCustomAdvanced starts from that NOISE. Two reinitialisations give the same result as the FreeInit \
+Sampler with iterations = 3, seed 42 and the same filter.
+
+The seed primitive feeds RandomNoise and both Noise Reinit nodes: keep them equal, and set Noise \
+Reinit's iteration to 1, 2, ... along the chain. Both Frequency Filters are shown: butterworth n = 4 \
+(used, the authors' demo) and gaussian d_s = d_t = 0.25 (the paper's default) for comparison.
+
+Pick: an SD1.5 checkpoint and the AnimateDiff motion module v3_sd15_mm.ckpt (or mm_sd_v15_v2.ckpt). \
+The two videos are pass 1 (plain AnimateDiff) and pass 3."""
+
+
+def freeinit_by_hand() -> Graph:
+    setup = animatediff_setup(NOTE_BY_HAND, 470)
+    graph, checkpoint, model = setup.graph, setup.checkpoint, setup.model
+    positive, negative = setup.positive, setup.negative
+    parts = Column(graph, 850)
+    seed = parts.primitive("INT", SEED, "seed")
+    noise = parts.add("RandomNoise", {"noise_seed": SEED})
+    guider = parts.add("CFGGuider", {"cfg": CFG})
+    select = parts.add("KSamplerSelect", {"sampler_name": SAMPLER})
+    sigmas = parts.add("BasicScheduler", {"scheduler": SCHEDULER, "steps": STEPS})
+    latent = parts.add("EmptyLatentImage", LATENT)
+    graph.link(seed, 0, noise, "noise_seed")
+    graph.connect(guider, model=model, positive=positive, negative=negative)
+    graph.link(model, 0, sigmas, "model")
+    filters = Column(graph, 1230)
+    used = filters.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"}, title="Frequency Filter (used)")
+    used_preview = filters.add("PreviewImage", title="butterworth n = 4", height=260)
+    paper = filters.add("TemporalNoiseFrequencyFilter", title="Frequency Filter (paper default)")
+    paper_preview = filters.add("PreviewImage", title="gaussian 0.25 / 0.25", height=260)
+    graph.link(used, "preview", used_preview, "images")
+    graph.link(paper, "preview", paper_preview, "images")
+
+    def sample(column: Column, start: Node, title: str) -> Node:
+        node = column.add("SamplerCustomAdvanced", title=title)
+        graph.connect(node, noise=start, guider=guider, sampler=select, sigmas=sigmas, latent_image=latent)
+        return node
+
+    def reinit(column: Column, previous: Node, iteration: int) -> Node:
+        node = column.add("TemporalNoiseNoiseReinit", {"seed": SEED, "iteration": iteration},
+                          title=f"Noise Reinit {iteration}")
+        graph.connect(node, model=model, samples=(previous, "output"), sigmas=sigmas, seed=seed,
+                            filter=(used, "filter"), latent_image=latent, initial_noise=noise)
+        return node
+
+    columns = [Column(graph, 1610 + 380 * i) for i in range(3)]
+    passes = [sample(columns[0], noise, "Pass 1")]
+    for iteration in (1, 2):
+        column = columns[iteration]
+        passes.append(sample(column, reinit(column, passes[-1], iteration), f"Pass {iteration + 1}"))
+    below = max(column.y for column in columns)
+    save_video(graph, Column(graph, 1610, below, width=360), checkpoint, passes[0], "output",
+               "TemporalNoise/freeinit_by_hand_pass1", "Pass 1 (no FreeInit)")
+    save_video(graph, Column(graph, 2370, below, width=360), checkpoint, passes[-1], "output",
+               "TemporalNoise/freeinit_by_hand_pass3", "Pass 3 (FreeInit)")
+    return graph
+
+
+NOTE_VID2VID = """Video-to-video with warped noise: Optical Flow → Integral Noise Warp → SamplerCustomAdvanced
+
+What it shows: the noise follows the motion of your video. Optical Flow (OpenCV, no weights to download) \
+measures how every pixel moves; Integral Noise Warp carries each noise frame into the next along that flow, \
+keeping it exactly Gaussian (Deng et al. 2024), in the shape of the encoded latent. The video is \
+re-rendered with denoise 0.6 (BasicScheduler): the warped noise makes the new details move with the scene \
+instead of boiling. A ControlNet on the same video keeps the structure.
+
+Pick:
+- Load Video: your clip (16 frames at 8 fps, 512x512).
+- Load Checkpoint: any SD1.5 checkpoint; Load AnimateDiff Model: v3_sd15_mm.ckpt (or mm_sd_v15_v2.ckpt).
+- Load Advanced ControlNet Model: control_v11p_sd15_canny.pth (edges from the Canny node).
+
+Lower denoise keeps more of the input; degradation above 0 on Integral Noise Warp gives the model more \
+freedom where the motion matters less. The previews show the flow (colour = direction) and the noise \
+beside the frames."""
+
+
+def video_to_video() -> Graph:
+    setup = animatediff_setup(NOTE_VID2VID, 470, controlnet=True)
+    graph, checkpoint, model = setup.graph, setup.checkpoint, setup.model
+    source = Column(graph, 850)
+    video = load_video(source)
+    encode = source.add("VAEEncode", width=210)
+    edges = source.add("Canny")
+    graph.connect(encode, pixels=(video, "IMAGE"), vae=(checkpoint, "VAE"))
+    graph.link(video, "IMAGE", edges, "image")
+    motion = Column(graph, 1230)
+    flow = motion.add("TemporalNoiseOpticalFlow")
+    warp = motion.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED})
+    graph.link(video, "IMAGE", flow, "images")
+    graph.connect(warp, images=(video, "IMAGE"), flow=(flow, "flow"), latent=encode)
+    previews = Column(graph, 1610)
+    flow_preview = previews.add("PreviewImage", title="Flow (colour = direction)", height=260)
+    noise_preview = previews.add("PreviewImage", title="Frames and warped noise", height=260)
+    graph.link(flow, "preview", flow_preview, "images")
+    graph.link(warp, "preview", noise_preview, "images")
+    sampling = Column(graph, 1990)
+    apply = apply_controlnet(setup, sampling, edges)
+    guider = sampling.add("CFGGuider", {"cfg": CFG})
+    graph.connect(guider, model=model, positive=(apply, "positive"), negative=(apply, "negative"))
+    select = sampling.add("KSamplerSelect", {"sampler_name": SAMPLER})
+    sigmas = sampling.add("BasicScheduler", {"scheduler": SCHEDULER, "steps": STEPS, "denoise": 0.6})
+    graph.link(model, 0, sigmas, "model")
+    render = Column(graph, 2370)
+    sampler = render.add("SamplerCustomAdvanced")
+    graph.connect(sampler, noise=(warp, "noise"), guider=guider, sampler=select, sigmas=sigmas, latent_image=encode)
+    outputs = Column(graph, 2750, width=360)
+    save_video(graph, outputs, checkpoint, sampler, "output", "TemporalNoise/warped_vid2vid", "Re-rendered video")
+    return graph
+
+
+NOTE_CAMERA = """Warped noise into FreeInit: Camera Motion Flow → Integral Noise Warp → FreeInit Sampler
+
+What it shows: motion without a source video. Camera Motion Flow describes a camera move (here a slow \
+pan of 2 px per frame and a slight zoom); Integral Noise Warp turns it into noise that moves the same way \
+(exactly Gaussian in every frame, Deng et al. 2024), and the FreeInit Sampler starts from that noise \
+(initial_noise) and re-noises every pass with it, so FreeInit's consistency and the camera motion add up.
+
+The video size primitives feed both the latent and the camera, so the flow always matches the latent: \
+change them there.
+
+Pick: an SD1.5 checkpoint (Load Checkpoint) and the AnimateDiff motion module v3_sd15_mm.ckpt (or \
+mm_sd_v15_v2.ckpt). Try pan_x -4 / 4, zoom 1.02 (push in) or 0.98 (pull out), rotate 1°. FreeInit: 3 \
+passes, butterworth filter n = 4 (the authors' demo); the second video shows every pass side by side."""
+
+
+def camera_motion_freeinit() -> Graph:
+    setup = animatediff_setup(NOTE_CAMERA, 430)
+    graph, checkpoint, model = setup.graph, setup.checkpoint, setup.model
+    positive, negative = setup.positive, setup.negative
+    size = Column(graph, 850)
+    frames, width, height = (size.primitive("INT", value, title)
+                             for value, title in ((FRAMES, "frames"), (SIZE, "width"), (SIZE, "height")))
+    latent = size.add("EmptyLatentImage", LATENT)
+    camera = size.add("TemporalNoiseCameraMotionFlow", {"frames": FRAMES, "width": SIZE, "height": SIZE,
+                                                         "pan_x": 2.0, "zoom": 1.005})
+    for primitive, latent_input, camera_input in ((frames, "batch_size", "frames"), (width, "width", "width"),
+                                                 (height, "height", "height")):
+        graph.link(primitive, 0, latent, latent_input)
+        graph.link(primitive, 0, camera, camera_input)
+    noise = Column(graph, 1230)
+    warp = noise.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED})
+    graph.connect(warp, flow=(camera, "flow"), latent=latent)
+    lowpass = noise.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"})
+    noise_preview = noise.add("PreviewImage", title="Camera flow and warped noise", height=260)
+    graph.link(warp, "preview", noise_preview, "images")
+    sampling = Column(graph, 1610)
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {**SAMPLING, "iterations": 3})
+    graph.connect(sampler, model=model, positive=positive, negative=negative, latent_image=latent,
+                  filter=(lowpass, "filter"), initial_noise=(warp, "noise"))
+    save_freeinit_videos(graph, 1990, checkpoint, sampler, "TemporalNoise/camera_freeinit", "Result")
+    return graph
+
+
+WAN_MODEL = "wan2.1_t2v_1.3B_fp16.safetensors"
+WAN_TEXT_ENCODER = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
+WAN_VAE = "wan_2.1_vae.safetensors"
+WAN_SIZE = {"width": 832, "height": 480}
+WAN_LENGTH = 33
+NOTE_WAN = """Wan 2.1 text-to-video with FreeInit and warped noise (core loaders, 5-D video latents)
+
+What it shows: the pack's nodes on a native video model. The latent is [batch, 16 channels, frames, h, w] \
+with the Wan VAE's 4x temporal compression: 33 video frames are 9 latent frames. Camera Motion Flow \
+describes 33 video frames; Integral Noise Warp (temporal_factor 4) warps noise along it and keeps the \
+first frame and every 4th, so the noise matches the latent. The FreeInit Sampler starts from that noise and \
+reinitialises the low frequencies of the flow-matching model's result (3 passes, coarse-to-fine so the \
+early passes are cheaper).
+
+Keep Camera Motion Flow's frames, width and height equal to the latent's length, width and height.
+
+Models (Comfy-Org/Wan_2.1_ComfyUI_repackaged):
+- Load Diffusion Model: wan2.1_t2v_1.3B_fp16.safetensors (models/diffusion_models); the 14B works too.
+- Load CLIP: umt5_xxl_fp8_e4m3fn_scaled.safetensors, type wan (models/text_encoders).
+- Load VAE: wan_2.1_vae.safetensors (models/vae).
+Sampling follows ComfyUI's Wan template: shift 8, uni_pc / simple, 30 steps, cfg 6, 832x480."""
+
+
+def wan_text_to_video() -> Graph:
+    graph = Graph(all_definitions())
+    models = Column(graph, 0, width=380)
+    unet = models.add("UNETLoader", {"unet_name": WAN_MODEL})
+    shift = models.add("ModelSamplingSD3", {"shift": 8.0})
+    clip = models.add("CLIPLoader", {"clip_name": WAN_TEXT_ENCODER, "type": "wan"})
+    vae = models.add("VAELoader", {"vae_name": WAN_VAE})
+    graph.link(unet, 0, shift, "model")
+    text = Column(graph, 440, width=400)
+    positive = text.add("CLIPTextEncode", {"text": POSITIVE}, title="Positive prompt")
+    negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
+    for node in (positive, negative):
+        graph.link(clip, 0, node, "clip")
+    text.note(NOTE_WAN, 520)
+    video = Column(graph, 910)
+    latent = video.add("EmptyHunyuanLatentVideo", {**WAN_SIZE, "length": WAN_LENGTH}, title="Wan latent video")
+    camera = video.add("TemporalNoiseCameraMotionFlow", {"frames": WAN_LENGTH, **WAN_SIZE, "pan_x": 2.0,
+                                                          "zoom": 1.005})
+    warp = video.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED, "temporal_factor": 4})
+    graph.connect(warp, flow=(camera, "flow"), latent=latent)
+    previews = Column(graph, 1290)
+    lowpass = previews.add("TemporalNoiseFrequencyFilter", {"preview_frames": 9})
+    noise_preview = previews.add("PreviewImage", title="Camera flow and warped noise", height=260)
+    graph.link(warp, "preview", noise_preview, "images")
+    sampling = Column(graph, 1670)
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {
+        "seed": SEED, "steps": 30, "cfg": 6.0, "sampler_name": "uni_pc", "scheduler": "simple", "iterations": 3,
+        "coarse_to_fine": True})
+    graph.connect(sampler, model=shift, positive=positive, negative=negative, latent_image=latent,
+                  filter=(lowpass, "filter"), initial_noise=(warp, "noise"))
+    outputs = Column(graph, 2050, width=360)
+    decode = outputs.add("VAEDecode", width=210)
+    graph.connect(decode, samples=(sampler, "latent"), vae=vae)
+    create = outputs.add("CreateVideo", {"fps": 16.0})
+    graph.link(decode, 0, create, "images")
+    save = outputs.add("SaveVideo", {"filename_prefix": "TemporalNoise/wan_freeinit_warped"}, height=300)
+    graph.link(create, 0, save, "video")
+    return graph
+
+
+WORKFLOWS: dict[str, Callable[[], Graph]] = {
+    "01_freeinit_animatediff_t2v.json": text_to_video,
+    "02_freeinit_animatediff_controlnet.json": controlnet_video,
+    "03_warped_noise_vid2vid.json": video_to_video,
+    "04_freeinit_by_hand.json": freeinit_by_hand,
+    "05_camera_motion_warped_freeinit.json": camera_motion_freeinit,
+    "06_wan21_freeinit_warped_noise.json": wan_text_to_video,
+}
+
+
+def main() -> None:
+    WORKFLOWS_DIR.mkdir(exist_ok=True)
+    for name, build in WORKFLOWS.items():
+        text = json.dumps(build().to_json(name), indent=1, ensure_ascii=False) + "\n"
+        (WORKFLOWS_DIR / name).write_text(text, encoding="utf-8")
+        print(f"wrote workflows/{name}")
+
+
+if __name__ == "__main__":
+    main()

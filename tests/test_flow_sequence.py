@@ -1,0 +1,92 @@
+"""The FLOW container: validation, resampling, composition over several frames."""
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from temporal_noise.kernels.camera_motion import camera_motion_flow
+from temporal_noise.kernels.flow_sequence import FlowSequence
+
+
+def test_flow_sequence_validation():
+    flow = torch.zeros(2, 2, 4, 4)
+    with pytest.raises(ValueError, match="same shape"):
+        FlowSequence(flow, torch.zeros(3, 2, 4, 4), (4, 4))
+    with pytest.raises(ValueError, match=r"backward flow contains NaN or infinite values \(first in frame 1\)"):
+        FlowSequence(flow, flow.clone().index_put_((torch.tensor(1),), torch.tensor(float("inf"))), (4, 4))
+    with pytest.raises(ValueError, match=r"\[frames - 1, 2, height, width\]"):
+        FlowSequence(torch.zeros(2, 3, 4, 4), torch.zeros(2, 3, 4, 4), (4, 4))
+    with pytest.raises(ValueError, match="forward flow is empty"):
+        FlowSequence(torch.zeros(0, 2, 4, 4), torch.zeros(0, 2, 4, 4), (4, 4))
+    with pytest.raises(ValueError, match="occlusion must be a bool tensor of shape"):
+        FlowSequence(flow, flow, (4, 4), occlusion=torch.zeros(2, 4, 4))
+    with pytest.raises(ValueError, match="frame_size"):
+        FlowSequence(flow, flow, (0, 4))
+
+
+def test_resized_occlusion_keeps_pixels_mostly_occluded():
+    occlusion = torch.zeros(1, 8, 8, dtype=torch.bool)
+    occlusion[0, :4, :3] = True  # a 4×3 block: after halving, 2×1 whole pixels and 2 half pixels
+    flow = FlowSequence(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 8, 8), (8, 8), occlusion)
+    assert flow.resized(4, 4).occlusion[0].nonzero().tolist() == [[0, 0], [1, 0]]
+
+
+def test_strided_translation_composes_exactly():
+    strided = camera_motion_flow(17, 32, 48, pan_x=0.5, pan_y=-0.25).strided(4)
+    exact = camera_motion_flow(5, 32, 48, pan_x=2.0, pan_y=-1.0)
+    assert strided.frames == 5 and strided.frame_size == (32, 48)
+    assert torch.equal(strided.backward, exact.backward) and torch.equal(strided.forward, exact.forward)
+
+
+def test_strided_rotation_and_zoom_match_the_motion_over_the_span():
+    strided = camera_motion_flow(9, 64, 64, rotate_degrees=1.0, zoom=1.01).strided(4)
+    exact = camera_motion_flow(3, 64, 64, rotate_degrees=4.0, zoom=1.01**4)
+    inner = (..., slice(8, -8), slice(8, -8))  # near the border the path leaves the frame
+    torch.testing.assert_close(strided.backward[inner], exact.backward[inner], atol=1e-4, rtol=0)
+    torch.testing.assert_close(strided.forward[inner], exact.forward[inner], atol=1e-4, rtol=0)
+
+
+def compose_reference(flows: np.ndarray) -> np.ndarray:
+    """Float64 composition of flows [k, 2, H, W] applied in order: p ← p + f_s(p), bilinear with clamped
+    edges (scipy's map_coordinates; sample (c + ½, r + ½) is pixel (r, c))."""
+    height, width = flows.shape[-2:]
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    x, y = xs.copy(), ys.copy()
+    for flow in flows:
+        at = [y - 0.5, x - 0.5]
+        x, y = (x + ndimage.map_coordinates(flow[0], at, order=1, mode="nearest"),
+                y + ndimage.map_coordinates(flow[1], at, order=1, mode="nearest"))
+    return np.stack([x - xs, y - ys])
+
+
+def test_strided_composes_smooth_non_rigid_flows_like_a_float64_reference():
+    generator = torch.Generator().manual_seed(1)
+    smooth = torch.nn.functional.avg_pool2d(torch.randn(6, 2, 40, 56, generator=generator) * 12, 9, 1, 4)
+    flow = FlowSequence(smooth[:3], smooth[3:], (40, 56))
+    strided = flow.strided(3)
+    backward = compose_reference(flow.backward.double().numpy()[::-1])  # frame 3 → 2 → 1 → 0
+    forward = compose_reference(flow.forward.double().numpy())  # frame 0 → 1 → 2 → 3
+    np.testing.assert_allclose(strided.backward[0].numpy(), backward, atol=1e-4)
+    np.testing.assert_allclose(strided.forward[0].numpy(), forward, atol=1e-4)
+
+
+def test_strided_occlusion_is_the_union_along_each_path():
+    """Content moves right 1 px per frame; pixel 3 of frame 1 is disoccluded. Frame 2's pixel 4 came from
+    there, so it has no counterpart in frame 0 either; frame 2's own disocclusion (pixel 6) stays."""
+    forward = torch.zeros(2, 2, 1, 10)
+    forward[:, 0] = 1.0
+    occlusion = torch.zeros(2, 1, 10, dtype=torch.bool)
+    occlusion[0, 0, 3] = True
+    occlusion[1, 0, 6] = True
+    strided = FlowSequence(forward, -forward, (1, 10), occlusion).strided(2)
+    assert strided.occlusion[0, 0].nonzero().flatten().tolist() == [4, 6]
+
+
+def test_strided_drops_trailing_frames_and_refuses_short_flows():
+    flow = camera_motion_flow(10, 8, 8, pan_x=1.0)
+    assert flow.strided(4).frames == 3 and flow.strided(1) is flow
+    with pytest.raises(ValueError, match="has no span of 12 frames"):
+        flow.strided(12)
+    with pytest.raises(ValueError, match="step must be at least 1"):
+        flow.strided(0)

@@ -1,0 +1,132 @@
+"""Optical flow on synthetic clips with known motion, occlusion, and the Optical Flow node."""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from benchmarks.synthetic_video import moving_texture_clip, occlusion_clip
+from temporal_noise.kernels.optical_flow import FLOW_PRESETS, estimate_flow
+from temporal_noise.nodes.optical_flow import OpticalFlow
+
+MARGIN = 12  # pixels near the border see content entering the frame: no flow can be right there
+
+
+def endpoint_error(estimate: torch.Tensor, truth: torch.Tensor) -> float:
+    """Mean Euclidean distance between flows [N, 2, H, W] away from the border."""
+    inner = (..., slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
+    return (estimate[inner] - truth[inner]).norm(dim=1).mean().item()
+
+
+# Mean end-point errors measured on 128² clips (pixels), Farnebäck / DIS medium / fast / ultrafast:
+# translation 0.01 / 0.06 / 0.10 / 0.13, rotation 0.06 / 0.05 / 0.14 / 0.22, zoom 0.05 / 0.06 / 0.16 / 0.20;
+# the bounds leave about 2× headroom.
+@pytest.mark.parametrize(("motion", "bound"), [
+    ({"pan_x": 3.4, "pan_y": -2.3}, {"dis_ultrafast": 0.25, "dis_fast": 0.2, "dis_medium": 0.12, "farneback": 0.03}),
+    ({"rotate_degrees": 2.0}, {"dis_ultrafast": 0.4, "dis_fast": 0.3, "dis_medium": 0.1, "farneback": 0.12}),
+    ({"zoom": 1.03}, {"dis_ultrafast": 0.4, "dis_fast": 0.3, "dis_medium": 0.1, "farneback": 0.12}),
+])
+@pytest.mark.parametrize("preset", FLOW_PRESETS)
+def test_flow_recovers_known_motion(motion, bound, preset):
+    images, truth = moving_texture_clip(4, 128, 128, **motion)
+    flow = estimate_flow(images.movedim(-1, 1), preset, scale=1.0)
+    assert flow.frames == 4 and flow.frame_size == (128, 128) and flow.grid_size == (128, 128)
+    assert endpoint_error(flow.forward, truth.forward) < bound[preset]
+    assert endpoint_error(flow.backward, truth.backward) < bound[preset]
+    assert flow.occlusion[..., MARGIN:-MARGIN, MARGIN:-MARGIN].float().mean() < 0.01  # rigid motion: no occlusion
+
+
+def test_flow_at_half_scale_is_in_pixels_of_the_half_grid():
+    images, truth = moving_texture_clip(3, 128, 160, pan_x=4.0, pan_y=2.0)
+    flow = estimate_flow(images.movedim(-1, 1), "dis_medium", scale=0.5)
+    assert flow.grid_size == (64, 80) and flow.frame_size == (128, 160)
+    half = truth.resized(64, 80)
+    assert torch.allclose(half.forward[..., 32, 40], torch.tensor([2.0, 1.0]))
+    assert endpoint_error(flow.forward, half.forward) < 0.1
+    assert endpoint_error(flow.resized(128, 160).forward, truth.forward) < 0.2
+
+
+def test_occlusion_marks_the_strip_a_moving_square_uncovers():
+    """A textured square slides 8 px per frame over a still background; in each next frame the strip its
+    left edge leaves behind is disoccluded. Measured (dis_medium, full scale): 87 % of that strip is marked
+    and 0.1 % of the pixels away from the square's edges."""
+    images, disoccluded = occlusion_clip(6, 128, 128, square=48, speed=8)
+    flow = estimate_flow(images.movedim(-1, 1), "dis_medium", scale=1.0)
+    recall = (flow.occlusion & disoccluded).sum() / disoccluded.sum()
+    changed = (images[1:] - images[:-1]).abs().sum(-1) > 0
+    near_edges = F.max_pool2d(changed.float()[:, None], 9, 1, 4)[:, 0] > 0
+    false_alarms = (flow.occlusion & ~near_edges).float().mean()
+    assert recall > 0.7
+    assert false_alarms < 0.005
+
+
+def test_grey_conversion_and_channel_count():
+    images, _ = moving_texture_clip(2, 64, 64, pan_x=1.0)
+    colour = estimate_flow(images.movedim(-1, 1), "dis_fast")
+    grey_input = (images @ torch.tensor([0.299, 0.587, 0.114]))[:, None]
+    grey = estimate_flow(grey_input, "dis_fast")
+    assert torch.equal(colour.forward, grey.forward)
+
+
+@pytest.mark.parametrize(("frames", "kwargs", "message"), [
+    (torch.rand(1, 3, 32, 32), {}, "at least 2 frames"),
+    (torch.rand(2, 2, 32, 32), {}, r"1 or 3 channels"),
+    (torch.rand(3, 3, 32, 32).index_put_((torch.tensor(2),), torch.tensor(float("nan"))), {}, "frame 2"),
+    (torch.rand(2, 3, 32, 32), {"preset": "raft"}, "preset must be one of"),
+    (torch.rand(2, 3, 32, 32), {"scale": 0.25}, "at least 16 pixels"),
+    (torch.rand(2, 3, 32, 32), {"scale": 1.5}, r"scale must be in \(0, 1\]"),
+])
+def test_bad_frames_raise(frames, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        estimate_flow(frames, **kwargs)
+
+
+@pytest.mark.parametrize("module", ["kernels/optical_flow.py", "nodes/optical_flow.py"])
+def test_modules_load_without_opencv(monkeypatch, module):
+    """A fresh copy of the module executes while ``import cv2`` fails: OpenCV is only needed to compute."""
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    package = "temporal_noise." + module.split("/")[0]
+    path = Path(__file__).resolve().parents[1] / module
+    spec = importlib.util.spec_from_file_location(f"{package}._without_cv2", path)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    with pytest.raises(ImportError):
+        estimate_flow(torch.rand(2, 3, 32, 32))
+
+
+def test_node_runs_with_progress_and_returns_frame_aligned_outputs(fake_comfy):
+    images, _ = moving_texture_clip(5, 64, 96, pan_x=3.0)
+    node = OpticalFlow()
+    required = OpticalFlow.INPUT_TYPES()["required"]
+    assert all("tooltip" in options for _, options in required.values())
+    assert OpticalFlow.CATEGORY == "temporal_noise/flow" and OpticalFlow.DESCRIPTION
+    flow, preview, occlusion = node.compute(images, "dis_medium", 0.5)
+    assert flow.frames == 5 and flow.grid_size == (32, 48) and flow.frame_size == (64, 96)
+    assert preview.shape == (5, 64, 96, 3) and occlusion.shape == (5, 64, 96)
+    assert torch.equal(preview[0], torch.ones(64, 96, 3)) and not occlusion[0].any()
+    red = preview[1:, MARGIN:-MARGIN, MARGIN:-MARGIN]  # picture moves right: hue 0
+    assert (red[..., 0] > 0.99).all() and (red[..., 1:] < 0.2).all()
+    bar = fake_comfy.utils.ProgressBar.instances[-1]
+    assert bar.updates[-1] == (5, 5) and len(bar.updates) == 5
+
+
+def test_node_stops_when_interrupted(fake_comfy):
+    images, _ = moving_texture_clip(4, 32, 32, pan_x=1.0)
+    fake_comfy.model_management.interrupted = True
+    with pytest.raises(fake_comfy.model_management.InterruptProcessingException):
+        OpticalFlow().compute(images, "dis_fast", 1.0)
+    assert fake_comfy.utils.ProgressBar.instances[-1].updates == []
+
+
+@pytest.mark.parametrize(("images", "message"), [
+    (torch.rand(1, 32, 32, 3), "images has 1 frame"),
+    (torch.rand(0, 32, 32, 3), "images is empty"),
+    (torch.rand(2, 32, 32), r"IMAGE batch \[frames, height, width, 3\]"),
+    (torch.rand(3, 32, 32, 3).index_put_((torch.tensor(1),), torch.tensor(float("nan"))),
+     r"images contains NaN or infinite values \(first in frame 1\)"),
+])
+def test_node_bad_images_name_the_input(fake_comfy, images, message):
+    with pytest.raises(ValueError, match=message):
+        OpticalFlow().compute(images, "dis_fast", 1.0)
