@@ -26,10 +26,14 @@ METHODS = {"grid": GRID, "particle": PARTICLE}
 
 
 class FrameStep:
-    """One warp step of a fixed variant and frame size, reusing its buffers (and CUDA graph)."""
+    """One warp step of a fixed variant (or method name) and frame size, reusing its buffers and CUDA graph."""
 
-    def __init__(self, variant: Variant, channels: int, height: int, width: int, device: torch.device,
+    def __init__(self, variant: Variant | str, channels: int, height: int, width: int, device: torch.device,
                  use_cuda_graph: bool = True) -> None:
+        if isinstance(variant, str):
+            if variant not in METHODS:
+                raise ValueError(f"method must be one of {tuple(METHODS)}, got {variant!r}")
+            variant = METHODS[variant]
         self.variant, self.channels, self.pixels = variant, channels, height * width
         self.workspace = Workspace(device)
         self.use_graph = use_cuda_graph and device.type == "cuda" and variant.static_shapes

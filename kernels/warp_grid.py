@@ -14,10 +14,12 @@ the unrequested part of a cell gets the remainder term). Documented choices:
 
 * **Outside the frame**: the part of P_j outside the previous frame is fresh noise of its area, so Y_j
   keeps unit variance; an octagon entirely outside, or marked in ``fresh_mask``, is fresh noise.
-* **Window sizes**: an octagon whose bounding box spans S ≤ 3 cells per axis is done in an S × S window
-  (most of them: S = 1 for integer motion, 2 for sub-pixel motion); larger ones (strong contraction)
-  in a second pass, in chunks of similar size, over their whole bounding box clipped to the frame: exact,
-  never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle footprint.
+* **Windows**: an octagon whose bounding box spans at most 2 cells per axis (sub-pixel motion, moderate
+  zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from three clipped
+  areas and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones (strong contraction)
+  go through a second pass, in chunks of similar size, over their bounding box clipped to the frame:
+  exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
+  footprint.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
   or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
   weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
