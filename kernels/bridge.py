@@ -128,6 +128,8 @@ class _Chunks:
         fixed, first, last = chunk
         if not fixed:
             return array[first:last]
+        if first == 0 and last == self.n_targets:  # one chunk for the whole block (CUDA)
+            return array[:self.fixed]
         n = last - first
         out = self.ws.buffer(name, (self.k * n,), array.dtype)
         out.view(self.k, n).copy_(array[:self.fixed].view(self.k, self.n_targets)[:, first:last])
