@@ -43,11 +43,11 @@ from scipy import stats  # noqa: E402
 
 from temporal_noise.kernels.counter_rng import frame_noise  # noqa: E402
 from temporal_noise.kernels.flow_maps import identity_map  # noqa: E402
-from temporal_noise.kernels.hiwyn import hiwyn_requests  # noqa: E402
-from temporal_noise.kernels.noise_warp import FrameStep, warp_noise_sequence  # noqa: E402
+from temporal_noise.kernels.hiwyn import hiwyn_variant  # noqa: E402
+from temporal_noise.kernels.noise_warp import METHODS, FrameStep, warp_noise_sequence  # noqa: E402
 
 TAICHI_MS = {256: (51.0, 29.0), 512: (208.0, 115.0), 1024: (841.0, 457.0)}  # (f64, f32), 4 channels
-METHODS = ("particle", "grid", "hiwyn2", "hiwyn4", "hiwyn8")
+VARIANTS = ("particle", "grid", "hiwyn2", "hiwyn4", "hiwyn8")
 
 
 def rotation_zoom(size: int, degrees: float = 2.0, zoom: float = 0.97, device: str = "cpu") -> torch.Tensor:
@@ -58,26 +58,11 @@ def rotation_zoom(size: int, degrees: float = 2.0, zoom: float = 0.97, device: s
     return torch.einsum("ij,jhw->ihw", a / zoom, m - size / 2) + size / 2
 
 
-class HiwynStep(FrameStep):
-    """FrameStep with the requests of HIWYN(N) (grid bridge, rasterised areas)."""
-
-    def __init__(self, upsample: int, *args) -> None:
-        super().__init__("grid", *args, use_cuda_graph=False)
-        self.upsample = upsample
-
-    def compute(self, state, backward_map, fresh_mask, request_key, pad_key, out=None):
-        from temporal_noise.kernels.bridge import bridge_split
-
-        requests = hiwyn_requests(backward_map, fresh_mask, self.channels, self.workspace, self.upsample)
-        return bridge_split(state, requests, self.pixels, request_key=request_key, pad_key=pad_key,
-                            normalise_sources=False, workspace=self.workspace, out=out)
-
-
 def measure(method: str, size: int, channels: int, frames: int, device: str) -> dict:
     """ms per frame (each timed frame) and peak memory of one configuration, in this process."""
     dev = torch.device(device)
-    step = (HiwynStep(int(method[5:]), channels, size, size, dev) if method.startswith("hiwyn")
-            else FrameStep(method, channels, size, size, dev))
+    variant = hiwyn_variant(int(method[5:])) if method.startswith("hiwyn") else METHODS[method]
+    step = FrameStep(variant, channels, size, size, dev)
     buffers = [frame_noise(channels, size, size, seed=0, frame=0, device=dev), torch.empty(channels, size, size,
                                                                                            device=dev)]
     backward_map = rotation_zoom(size, device=device)
@@ -122,10 +107,10 @@ def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick:
     for size in sizes:
         for channels in channel_counts:
             results = {}
-            for method in METHODS:
+            for method in VARIANTS:
                 results[method] = run_isolated(method, size, channels, frames_for(method, size, quick), device,
                                                threads)
-            for method in METHODS:
+            for method in VARIANTS:
                 r = results[method]
                 ratio = ""
                 if method == "grid":

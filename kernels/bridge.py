@@ -37,13 +37,11 @@ scatter-add, and each channel gathers (x_i, ζ_i) as one complex64 element.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from .counter_rng import CPU_CHUNK, GOLDEN, Stream, as_int64, normal_pair, stream_key, weyl_states
-from .flow_maps import check_field
+from .counter_rng import CPU_CHUNK, GOLDEN, as_int64, normal_pair, weyl_states
 from .workspace import Workspace
 
 _TINY = 1e-30
@@ -130,22 +128,24 @@ class _Chunks:
         fixed, first, last = chunk
         if not fixed:
             return array[first:last]
+        if first == 0 and last == self.n_targets:  # one chunk for the whole block (CUDA)
+            return array[:self.fixed]
         n = last - first
         out = self.ws.buffer(name, (self.k * n,), array.dtype)
         out.view(self.k, n).copy_(array[:self.fixed].view(self.k, self.n_targets)[:, first:last])
         return out
 
-    def states(self, pair: int, chunk: tuple[bool, int, int], key: int | torch.Tensor) -> tuple[torch.Tensor, ...]:
-        """Weyl states of channel pair ``pair`` for the chunk's requests, and the key to use with them."""
+    def states(self, chunk: tuple[bool, int, int], key: int | torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Weyl states [pairs, n] of the chunk's requests, and the key to use with them."""
         fixed, first, last = chunk
         if not fixed:
-            return self.extra[pair, first - self.fixed:last - self.fixed], key
+            return self.extra[:, first - self.fixed:last - self.fixed], key
         n = last - first
         device = self.requests.source.device
         pattern = self.ws.cached(f"weyl_pattern_{n}", (self.requests.slots, self.channels, str(device)),
                                  lambda: weyl_states(_fixed_counters(self.requests.slots, n, device), self.channels))
         offset = as_int64(GOLDEN * self.pairs * WINDOW**2 * first)
-        return pattern[pair], as_int64(key + offset) if isinstance(key, int) else key + offset
+        return pattern, as_int64(key + offset) if isinstance(key, int) else key + offset
 
     def start(self, out: torch.Tensor) -> None:
         """Prepare ``out`` for a pass over the chunks in order (the fixed block assigns, the rest adds)."""
@@ -195,7 +195,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     in_frame = torch.gt(cell_scale, 0, out=ws.buffer("in_frame", (n_requests,), torch.bool))
     variance = torch.where(in_frame, weight, area, out=ws.buffer("variance", (n_requests,), dtype))  # r²
     pairs = chunks.pairs
-    noise = ws.buffer("request_noise", (chunks.size,), complex_dtype)  # r_e·z_e of a channel pair
+    noise = ws.buffer("request_noise", (pairs, chunks.size), complex_dtype)  # r_e·z_e of every channel pair
     zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
     noise_sum = ws.buffer("noise_sum", (pairs, n_targets), complex_dtype)  # Σ_e r_e z_e per target
     inv_norm = ws.buffer("norm", (n_targets,), dtype)
@@ -206,11 +206,11 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         chunk_variance = chunks.take(variance, chunk, "chunk_variance")
         n = cells.numel()
         chunks.add(chunk_variance, chunk, inv_norm)
+        states, key = chunks.states(chunk, request_key)
+        normal_pair(states, key, noise[:, :n], variance=chunk_variance, workspace=ws)
         for m in range(pairs):
-            states, key = chunks.states(m, chunk, request_key)
-            normal_pair(states, key, noise[:n], variance=chunk_variance, workspace=ws)
-            zeta[m].index_add_(0, cells, noise[:n])
-            chunks.add(noise[:n], chunk, noise_sum[m])
+            zeta[m].index_add_(0, cells, noise[m, :n])
+            chunks.add(noise[m, :n], chunk, noise_sum[m])
     inv_norm.sqrt_().reciprocal_()
 
     if pad_key is not None:
@@ -218,10 +218,9 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         remainder.masked_fill_(remainder < _COVERED, 0.0)
         pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
                                lambda: weyl_states(torch.arange(height * width, device=device), channels))
-        pad = ws.buffer("pad_noise", (height, width), complex_dtype)
-        for m in range(pairs):
-            normal_pair(pad_states[m], pad_key, pad.view(-1), variance=remainder.view(-1), workspace=ws)
-            grid.frame(zeta[m]).add_(pad)
+        pad = ws.buffer("pad_noise", (pairs, height, width), complex_dtype)
+        normal_pair(pad_states, pad_key, pad.view(pairs, -1), variance=remainder.view(-1), workspace=ws)
+        grid.frame(zeta).add_(pad)
 
     tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
                        lambda: torch.zeros((channels, grid.size), dtype=complex_dtype, device=device))
@@ -252,62 +251,3 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
         torch.sub(sums[c // 2, :, c % 2], pulled_parts[c, :, 1], out=out[c]).add_(pulled_parts[c, :, 0])
     return out.mul_(inv_norm)
-
-
-RequestBuilder = Callable[[torch.Tensor, torch.Tensor | None, int, Workspace], Requests]
-
-
-def check_warp_inputs(noise: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
-                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Validate a warp call; return noise [B, C, H, W], maps [B, 2, H, W], masks [B, H, W] or None."""
-    if not isinstance(noise, torch.Tensor) or noise.ndim not in (3, 4):
-        raise ValueError("noise must be a tensor [C, H, W] or [B, C, H, W], got "
-                         f"{tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__}")
-    if not noise.is_floating_point():
-        raise ValueError(f"noise must be a floating-point tensor, got {noise.dtype}")
-    if noise.numel() == 0:
-        raise ValueError(f"noise is empty: shape {tuple(noise.shape)}")
-    batched = noise if noise.ndim == 4 else noise[None]
-    batch, _, height, width = batched.shape
-    if isinstance(backward_map, torch.Tensor) and backward_map.device != noise.device:
-        raise ValueError(f"backward_map is on {backward_map.device} but noise is on {noise.device}")
-    check_field(backward_map, "backward_map")
-    if backward_map.ndim not in (3, 4) or backward_map.shape[-2:] != (height, width):
-        raise ValueError(f"backward_map must be [2, {height}, {width}] or [B, 2, {height}, {width}] to match "
-                         f"the noise, got {tuple(backward_map.shape)}")
-    maps = backward_map if backward_map.ndim == 4 else backward_map[None]
-    if maps.shape[0] not in (1, batch):
-        raise ValueError(f"backward_map has {maps.shape[0]} maps for a batch of {batch}")
-    masks = None
-    if fresh_mask is not None:
-        if fresh_mask.device != noise.device:
-            raise ValueError(f"fresh_mask is on {fresh_mask.device} but noise is on {noise.device}")
-        if fresh_mask.ndim not in (2, 3) or fresh_mask.shape[-2:] != (height, width):
-            raise ValueError(f"fresh_mask must be [{height}, {width}] or [B, {height}, {width}], got "
-                             f"{tuple(fresh_mask.shape)}")
-        masks = (fresh_mask if fresh_mask.ndim == 3 else fresh_mask[None]).bool()
-        if masks.shape[0] not in (1, batch):
-            raise ValueError(f"fresh_mask has {masks.shape[0]} masks for a batch of {batch}")
-    return batched, maps, masks
-
-
-def warp_with(build_requests: RequestBuilder, noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int,
-              frame: int, fresh_mask: torch.Tensor | None, normalise_sources: bool,
-              workspace: Workspace | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Warp ``noise`` [C, H, W] or [B, C, H, W] through requests built from each backward map.
-
-    Batch item b draws from the streams (seed, frame, ·, b). Computation runs in ``dtype``.
-    """
-    batched, maps, masks = check_warp_inputs(noise, backward_map, fresh_mask)
-    batch, channels, height, width = batched.shape
-    ws = workspace or Workspace(noise.device)
-    out = torch.empty_like(batched)
-    for b in range(batch):
-        requests = build_requests(maps[min(b, maps.shape[0] - 1)],
-                                  None if masks is None else masks[min(b, masks.shape[0] - 1)], channels, ws)
-        warped = bridge_split(batched[b].to(dtype), requests, height * width,
-                              request_key=stream_key(seed, frame, Stream.REQUEST, b),
-                              pad_key=None if normalise_sources else stream_key(seed, frame, Stream.PAD, b),
-                              normalise_sources=normalise_sources, workspace=ws)
-        out[b] = warped.reshape(channels, height, width)
-    return out if noise.ndim == 4 else out[0]

@@ -14,10 +14,12 @@ the unrequested part of a cell gets the remainder term). Documented choices:
 
 * **Outside the frame**: the part of P_j outside the previous frame is fresh noise of its area, so Y_j
   keeps unit variance; an octagon entirely outside, or marked in ``fresh_mask``, is fresh noise.
-* **Window sizes**: an octagon whose bounding box spans S ≤ 3 cells per axis is done in an S × S window
-  (most of them: S = 1 for integer motion, 2 for sub-pixel motion); larger ones (strong contraction)
-  in a second pass, in chunks of similar size, over their whole bounding box clipped to the frame: exact,
-  never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle footprint.
+* **Windows**: an octagon whose bounding box spans at most 2 cells per axis (sub-pixel motion, moderate
+  zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from three clipped
+  areas and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones (strong contraction)
+  go through a second pass, in chunks of similar size, over their bounding box clipped to the frame:
+  exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
+  footprint.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
   or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
   weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
@@ -30,8 +32,9 @@ from collections.abc import Callable
 
 import torch
 
-from .bridge import WINDOW, Requests, SourceGrid, warp_with
+from .bridge import WINDOW, Requests, SourceGrid
 from .polygon import cell_areas, shoelace_area
+from .warp_frame import Variant, warp_with
 from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint
 from .workspace import Workspace
 
@@ -207,10 +210,13 @@ def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, c
     return polygon_requests(backward_map, fresh_mask, cell_areas, workspace)
 
 
+GRID = Variant(grid_requests, normalise_sources=False)
+
+
 def warp_grid(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
               fresh_mask: torch.Tensor | None = None, workspace: Workspace | None = None,
               dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with the grid variant (arguments as
     :func:`warp_particle.warp_particle`; ``dtype=torch.float64`` for a reference, map included)."""
-    return warp_with(grid_requests, noise, backward_map.to(dtype), seed=seed, frame=frame,
-                     fresh_mask=fresh_mask, normalise_sources=False, workspace=workspace, dtype=dtype)
+    return warp_with(GRID, noise, backward_map.to(dtype), seed=seed, frame=frame, fresh_mask=fresh_mask,
+                     workspace=workspace, dtype=dtype)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import torch
 
-from .bridge import WINDOW, Requests, SourceGrid, warp_with
+from .bridge import WINDOW, Requests, SourceGrid
+from .warp_frame import Variant, warp_with
 from .workspace import Workspace
 
 FOOTPRINT_SLOTS = (0, 1, 3, 4)  # window slots u + 3v of the four bilinear corners
@@ -69,6 +70,9 @@ def particle_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | Non
     return Requests(source.view(-1), weights.view(-1), slots=FOOTPRINT_SLOTS)
 
 
+PARTICLE = Variant(particle_requests, normalise_sources=True, static_shapes=True)
+
+
 def warp_particle(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
                   fresh_mask: torch.Tensor | None = None, workspace: Workspace | None = None) -> torch.Tensor:
     """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with the particle variant.
@@ -78,5 +82,5 @@ def warp_particle(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int,
     ``frame`` key the normals of the split (:mod:`counter_rng`); the same inputs give the same output on
     every device.
     """
-    return warp_with(particle_requests, noise, backward_map, seed=seed, frame=frame, fresh_mask=fresh_mask,
-                     normalise_sources=True, workspace=workspace)
+    return warp_with(PARTICLE, noise, backward_map, seed=seed, frame=frame, fresh_mask=fresh_mask,
+                     workspace=workspace)
