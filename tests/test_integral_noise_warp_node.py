@@ -94,11 +94,12 @@ def test_latent_output_is_standard_normal_in_every_frame(comfy, method, internal
 
 
 def test_same_seed_same_noise_other_seed_other_noise(comfy):
-    flow = camera_motion_flow(4, 64, 64, rotate_degrees=3.0)
+    flow = camera_motion_flow(4, 256, 256, rotate_degrees=3.0)
     first = run(comfy, flow=flow, seed=3)[1]["samples"]
     assert torch.equal(first, run(comfy, flow=flow, seed=3)[1]["samples"])
     other = run(comfy, flow=flow, seed=4)[1]["samples"]
-    assert abs(torch.corrcoef(torch.stack([first.flatten(), other.flatten()]))[0, 1]) < 0.1
+    # frame 0 holds 4×32×32 independent values per seed: |r| < 0.1 is over 6 standard deviations
+    assert abs(torch.corrcoef(torch.stack([first[0].flatten(), other[0].flatten()]))[0, 1]) < 0.1
 
 
 def shifted_correlation(noise: torch.Tensor, shift: int) -> float:
