@@ -7,11 +7,11 @@ import torch
 from ..kernels.flow_sequence import FlowSequence
 from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
 from ..kernels.video_noise import video_noise
-from .frames import frames_from_images, frames_of_mask
 from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
 from .noise import TensorNoise
 from .preview import flow_preview, noise_colour
 from .progress import Progress
+from .validation import frames_from_images, frames_of_mask
 
 OCCLUSION_MODES = ("fresh noise", "stretch")
 MIN_FLOW_SIDE = 256  # optical flow is computed at the warp grid's size, but on at least this many pixels
