@@ -13,6 +13,8 @@ step compacts its requests (their number depends on the map), so it runs eagerly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from .counter_rng import Stream, as_int64, frame_noise, stream_key
@@ -92,11 +94,12 @@ class FrameStep:
 
 def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int, method: str = "grid",
                         occlusion: torch.Tensor | None = None, device: torch.device | str | None = None,
-                        use_cuda_graph: bool = True) -> torch.Tensor:
+                        use_cuda_graph: bool = True, on_frame: Callable[[int], None] | None = None) -> torch.Tensor:
     """Noise [T, C, H, W] for T frames from T − 1 backward maps [T−1, 2, H, W] (map t−1 leads to frame t).
 
     ``occlusion`` [T−1, H, W] (True = fresh noise in that pixel of frame t), ``method`` "grid" or
-    "particle", ``device`` where to compute (default: the maps' device).
+    "particle", ``device`` where to compute (default: the maps' device). ``on_frame(t)`` is called after
+    frame t is warped (progress bars; it may raise to stop).
     """
     if not isinstance(backward_maps, torch.Tensor) or backward_maps.ndim != 4:
         got = tuple(backward_maps.shape) if isinstance(backward_maps, torch.Tensor) else type(backward_maps).__name__
@@ -123,4 +126,6 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
     for t in range(1, steps + 1):
         step(frames[t - 1], maps[t - 1], None if occlusion is None else occlusion[t - 1], seed, t,
              out=frames[t].view(channels, -1))
+        if on_frame is not None:
+            on_frame(t)
     return frames

@@ -112,9 +112,8 @@ class IntegralNoiseWarp:
             flow, shape.channels * batch, (shape.height, shape.width), seed=seed, method=method,
             internal_resolution=internal_resolution, temporal_factor=shape.temporal_factor,
             occlusion=occlusion == OCCLUSION_MODES[0], degradation=degradation, degradation_mask=mask,
-            device=_compute_device(),
+            device=_compute_device(), on_frame=lambda _: progress.advance(),
         ).cpu()
-        progress.advance(shape.frames - 1)
         samples = shape.arrange(noise)
         preview = _preview(noise[:, : shape.channels], frames, flow, shape)
         progress.advance()
