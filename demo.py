@@ -6,6 +6,11 @@ FreeInit part: a code-made "clean" video latent (soft blobs drifting across 16 f
 SD1.5's σ_max with noise ε, its low frequencies are kept and the high ones replaced by fresh noise η,
 exactly as the FreeInit nodes do between passes. Pictures: the four filters, and log power spectra of
 ε, the diffused latent and the reinitialised one.
+
+Warp part: a code-made clip (a texture panning and rotating) → OpenCV optical flow → integral noise
+warping at latent resolution (grid and particle), as the Integral Noise Warp node does. Pictures: the
+frames beside their warped noise; statistics: per-frame N(0, 1) checks and how well each noise frame
+follows the motion, against independent noise.
 """
 
 from __future__ import annotations
@@ -23,8 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from standalone import load_pack
 
 load_pack()
+from scipy import stats  # noqa: E402
+
+from benchmarks.synthetic_video import moving_texture_clip  # noqa: E402
 from temporal_noise.kernels import FILTER_KINDS, LowPassFilter, forward_diffuse, spectral_mix  # noqa: E402
+from temporal_noise.kernels.counter_rng import frame_noise  # noqa: E402
+from temporal_noise.kernels.flow_maps import map_from_backward_flow, sample_bilinear  # noqa: E402
+from temporal_noise.kernels.optical_flow import estimate_flow  # noqa: E402
+from temporal_noise.kernels.video_noise import video_noise  # noqa: E402
 from temporal_noise.nodes.frequency_filter import filter_preview  # noqa: E402
+from temporal_noise.nodes.preview import noise_colour  # noqa: E402
 
 SD15_SIGMA_MAX = 14.614642
 FRAMES, CHANNELS, SIZE = 16, 4, 48
@@ -68,8 +81,9 @@ def to_uint8(picture: torch.Tensor, low: float, high: float, scale: int) -> np.n
 def labelled_row(pictures: list[np.ndarray], labels: list[str]) -> np.ndarray:
     tiles = []
     for picture, label in zip(pictures, labels, strict=True):
-        tile = cv2.copyMakeBorder(picture, 22, 4, 4, 4, cv2.BORDER_CONSTANT, value=40)
-        cv2.putText(tile, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, 255, 1, cv2.LINE_AA)
+        tile = cv2.copyMakeBorder(picture, 22, 4, 4, 4, cv2.BORDER_CONSTANT, value=(40, 40, 40))
+        white = (255, 255, 255) if tile.ndim == 3 else 255
+        cv2.putText(tile, label, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, white, 1, cv2.LINE_AA)
         tiles.append(tile)
     return np.concatenate(tiles, axis=1)
 
@@ -103,6 +117,48 @@ def freeinit_demo(out: Path) -> None:
               f"{band_energy(latent, lowpass):>16.3f}{corr:>14.3f}")
 
 
+def motion_following(noise: torch.Tensor, backward_maps: torch.Tensor) -> float:
+    """Mean correlation of noise frame t with frame t − 1 resampled along the true motion (interior only)."""
+    moved = sample_bilinear(noise[:-1], backward_maps)
+    inner = (slice(None), slice(None), slice(2, -2), slice(2, -2))
+    a, b = noise[1:][inner].flatten(1), moved[inner].flatten(1)
+    return float(torch.nn.functional.cosine_similarity(a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)).mean())
+
+
+def warp_demo(out: Path) -> None:
+    frames, size, latent = 12, 256, 32
+    images, true_flow = moving_texture_clip(frames, size, size, pan_x=12.0, rotate_degrees=0.5)
+    flow = estimate_flow(images.movedim(-1, 1), "dis_medium", scale=1.0)
+    true_maps = map_from_backward_flow(true_flow.resized(latent, latent).backward)
+    independent = torch.stack([frame_noise(4, latent, latent, seed=7, frame=t) for t in range(frames)])
+    results = {"independent": independent}
+    for method in ("grid", "particle"):
+        results[method] = video_noise(flow, 4, (latent, latent), seed=0, method=method)
+
+    # the middle quarter of every other frame, enlarged: the noise pattern drifts right with the texture
+    crop = slice(size // 4, 3 * size // 4)
+    shown = list(range(0, frames, 2))
+    rows = {"video": images[shown][:, crop, crop],
+            "warped": noise_colour(results["grid"][shown], size, size)[:, crop, crop],
+            "independent": noise_colour(independent[shown], size, size)[:, crop, crop]}
+    strips = []
+    for label, row in rows.items():
+        tiles = [(tile.numpy() * 255).astype(np.uint8) for tile in row]
+        strips.append(labelled_row([cv2.cvtColor(tile, cv2.COLOR_RGB2BGR) for tile in tiles],
+                                   [f"{label}, t={t}" for t in shown]))
+    cv2.imwrite(str(out / "warped_noise.png"), np.concatenate(strips, axis=0))
+
+    error = (flow.backward - true_flow.backward)[..., 16:-16, 16:-16].norm(dim=1).mean()
+    print(f"\nWarped noise: {frames} frames of {size}x{size} (pan 12 px and 0.5 degree per frame) -> latent "
+          f"{latent}x{latent}x4; optical flow error {float(error):.2f} px")
+    print(f"{'noise':<14}{'mean':>8}{'std':>8}{'min KS p':>10}{'follows motion':>16}")
+    for name, noise in results.items():
+        ks = min(stats.kstest(frame.flatten().numpy(), "norm").pvalue for frame in noise)
+        print(f"{name:<14}{float(noise.mean()):>8.3f}{float(noise.std()):>8.3f}{ks:>10.3f}"
+              f"{motion_following(noise, true_maps):>16.3f}")
+    print("follows motion: correlation of each noise frame with the previous one moved along the true motion")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("demo_out"), help="folder for the pictures")
@@ -110,6 +166,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
     freeinit_demo(args.out)
+    warp_demo(args.out)
     print(f"pictures written to {args.out.resolve()}")
 
 

@@ -1,10 +1,10 @@
 """Speed of the Optical Flow and Integral Noise Warp nodes on a 16-frame 512² synthetic clip (CPU).
 
-    python benchmarks/flow_speed.py [--repeats 5] [--frames 16] [--size 512]
+    python benchmarks/flow_speed.py [--repeats 10] [--frames 16] [--size 512] [--part flow|warp|all]
 
-Prints markdown tables (minimum and median of the repeats, seconds per clip) and the machine's load, for
-``benchmarks/RESULTS.md``. The nodes run on the fake ``comfy`` modules of the unit tests (progress bar and
-interrupt check only), on the CPU.
+Prints markdown tables (seconds per clip: minimum and median wall time and minimum CPU time of the
+repeats) and the machine's load, for ``benchmarks/RESULTS.md``. The nodes run on the fake ``comfy``
+modules of the unit tests (progress bar and interrupt check only), on the CPU.
 """
 
 from __future__ import annotations
@@ -35,15 +35,27 @@ from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp  # noqa: 
 from temporal_noise.nodes.optical_flow import OpticalFlow  # noqa: E402
 
 
-def timed(function, repeats: int) -> tuple[float, float]:
-    """(minimum, median) wall time of ``function()`` over ``repeats`` runs after one warm-up run."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def timed(functions: dict[str, object], repeats: int) -> dict[str, tuple[float, float, float]]:
+    """(minimum wall, median wall, minimum CPU) seconds of each function over ``repeats`` rounds.
+
+    One warm-up call each, then rounds that call every function once, so a burst of load from other
+    processes spreads over all of them instead of spoiling one. CPU time (all threads of this process)
+    moves less than wall time when other processes share the cores."""
+    walls = {name: [] for name in functions}
+    cpus = {name: [] for name in functions}
+    for function in functions.values():
         function()
-        times.append(time.perf_counter() - start)
-    return min(times), statistics.median(times)
+    for _ in range(repeats):
+        for name, function in functions.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            function()
+            walls[name].append(time.perf_counter() - wall)
+            cpus[name].append(time.process_time() - cpu)
+    return {name: (min(walls[name]), statistics.median(walls[name]), min(cpus[name])) for name in functions}
+
+
+def cells(timing: tuple[float, float, float]) -> str:
+    return f"{timing[0]:.3f} / {timing[1]:.3f} / {timing[2]:.3f}"
 
 
 def load() -> str:
@@ -52,9 +64,10 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--frames", type=int, default=16)
     parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--part", choices=("flow", "warp", "all"), default="all")
     args = parser.parse_args()
     comfy = fake_comfy.install()
     comfy.model_management.get_torch_device = lambda: torch.device("cpu")
@@ -62,32 +75,48 @@ def main() -> None:
                                     rotate_degrees=0.5)
     frames = images.movedim(-1, 1).contiguous()
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; {args.frames} frames {args.size}², min / median of {args.repeats}")
+          f"{torch.get_num_threads()} threads; {args.frames} frames {args.size}²; wall min / wall median / CPU min "
+          f"of {args.repeats}")
     print(f"before: {load()}\n")
 
+    if args.part in ("flow", "all"):
+        flow_table(images, frames, args.repeats)
+    if args.part in ("warp", "all"):
+        warp_table(images, frames, args.size, args.repeats)
+
+
+def flow_table(images: torch.Tensor, frames: torch.Tensor, repeats: int) -> None:
+    configs = [(preset, scale) for preset in FLOW_PRESETS for scale in (1.0, 0.5)]
+    functions = {}
+    for preset, scale in configs:
+        functions[("flow", preset, scale)] = lambda p=preset, s=scale: estimate_flow(frames, p, s)
+        functions[("node", preset, scale)] = lambda p=preset, s=scale: OpticalFlow().compute(images, p, s)
+    results = timed(functions, repeats)
     print("| preset | scale | flow only (s) | Optical Flow node (s) |")
     print("|---|---|---|---|")
-    for preset in FLOW_PRESETS:
-        for scale in (1.0, 0.5):
-            kernel = timed(lambda p=preset, s=scale: estimate_flow(frames, p, s), args.repeats)
-            node = timed(lambda p=preset, s=scale: OpticalFlow().compute(images, p, s), args.repeats)
-            print(f"| {preset} | {scale} | {kernel[0]:.3f} / {kernel[1]:.3f} | {node[0]:.3f} / {node[1]:.3f} |")
+    for preset, scale in configs:
+        print(f"| {preset} | {scale} | {cells(results['flow', preset, scale])} | "
+              f"{cells(results['node', preset, scale])} |")
     print(f"\nafter flow: {load()}\n")
 
-    latent = {"samples": torch.zeros(args.frames, 4, args.size // 8, args.size // 8)}
+
+def warp_table(images: torch.Tensor, frames: torch.Tensor, size: int, repeats: int) -> None:
+    latent = {"samples": torch.zeros(frames.shape[0], 4, size // 8, size // 8)}
     flow = estimate_flow(frames, "dis_medium", 0.5)
+    configs = [(method, k) for method in ("grid", "particle") for k in (1, 2, 4)]
+
+    def run(method: str, k: int, inputs: dict) -> None:
+        IntegralNoiseWarp().warp(method, k, 0, 0.0, "fresh noise", "dis_medium", 4, 8, 0, latent=latent, **inputs)
+
+    functions = {}
+    for method, k in configs:
+        functions[("frames", method, k)] = lambda m=method, k=k: run(m, k, {"images": images})
+        functions[("flow", method, k)] = lambda m=method, k=k: run(m, k, {"flow": flow})
+    results = timed(functions, repeats)
     print("| method | internal resolution | from frames (s) | from a FLOW (s) |")
     print("|---|---|---|---|")
-    for method in ("grid", "particle"):
-        for resolution in (1, 2, 4):
-            def run(with_flow: bool, m=method, k=resolution):
-                inputs = {"flow": flow} if with_flow else {"images": images}
-                IntegralNoiseWarp().warp(m, k, 0, 0.0, "fresh noise", "dis_medium", 4, 8, 0, latent=latent,
-                                         **inputs)
-            from_frames = timed(lambda: run(False), args.repeats)
-            from_flow = timed(lambda: run(True), args.repeats)
-            print(f"| {method} | {resolution} | {from_frames[0]:.3f} / {from_frames[1]:.3f} | "
-                  f"{from_flow[0]:.3f} / {from_flow[1]:.3f} |")
+    for method, k in configs:
+        print(f"| {method} | {k} | {cells(results['frames', method, k])} | {cells(results['flow', method, k])} |")
     print(f"\nafter warp: {load()}")
 
 

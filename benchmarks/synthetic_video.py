@@ -17,33 +17,40 @@ load_pack()
 
 from temporal_noise.kernels.camera_motion import (  # noqa: E402
     Schedule,
-    apply_affine,
     camera_motion_flow,
     camera_transforms,
     invert_affine,
 )
-from temporal_noise.kernels.flow_maps import identity_map  # noqa: E402
 from temporal_noise.kernels.flow_sequence import FlowSequence  # noqa: E402
 
 WAVES = 24
 
 
-def texture(points: torch.Tensor, seed: int = 0) -> torch.Tensor:
-    """RGB in [0, 1] ``[N, 3, H, W]`` of a seeded texture at continuous positions ``[N, 2, H, W]`` (pixels).
+def texture(height: int, width: int, matrix: torch.Tensor, offset: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """RGB in [0, 1] ``[3, H, W]``: a seeded texture seen at the positions ``p = M q + b`` of the pixel
+    centres q (pixel units, x first; ``matrix`` M ``[2, 2]``, ``offset`` b ``[2]``).
 
-    Per channel: ``0.5 + 0.5·tanh(Σ_k a_k cos(2π⟨u_k, p⟩/λ_k + φ_k) / 1.5σ)`` with wavelengths λ in
-    [6, 48] px, random directions u, phases φ and amplitudes a; σ the standard deviation of the sum.
+    Per channel ``0.5 + 0.5·tanh(Σ_k a_k cos(⟨ω_k, p⟩ + φ_k) / 1.5σ)``, |ω_k| = 2π/λ_k with wavelengths λ in
+    [6, 48] px, random directions, phases φ and amplitudes a; σ the standard deviation of the sum. An affine
+    p makes each wave separable, ``⟨ω, p⟩ + φ = αx + βy + γ`` with ``(α, β) = Mᵀω`` and ``γ = ⟨ω, b⟩ + φ``,
+    so cos(αx + βy + γ) = cos αx·cos(βy + γ) − sin αx·sin(βy + γ) costs one outer product per wave.
     """
     generator = torch.Generator().manual_seed(seed)
-    angle = torch.rand(3, WAVES, generator=generator) * 2 * math.pi
-    wavelength = 6 * 8 ** torch.rand(3, WAVES, generator=generator)
-    phase = torch.rand(3, WAVES, generator=generator) * 2 * math.pi
-    amplitude = 0.5 + torch.rand(3, WAVES, generator=generator)
-    frequency = torch.stack([torch.cos(angle), torch.sin(angle)], -1) * (2 * math.pi / wavelength)[..., None]
-    argument = torch.einsum("ckd,ndhw->nckhw", frequency.to(points), points) + phase.to(points)[..., None, None]
-    waves = (amplitude.to(points)[..., None, None] * torch.cos(argument)).sum(2)
-    sigma = amplitude.square().sum(1).div(2).sqrt().to(points).view(1, 3, 1, 1)
-    return 0.5 + 0.5 * torch.tanh(waves / (1.5 * sigma))
+    angle = torch.rand(3, WAVES, generator=generator, dtype=torch.float64) * 2 * math.pi
+    wavelength = 6 * 8 ** torch.rand(3, WAVES, generator=generator, dtype=torch.float64)
+    phase = torch.rand(3, WAVES, generator=generator, dtype=torch.float64) * 2 * math.pi
+    amplitude = 0.5 + torch.rand(3, WAVES, generator=generator, dtype=torch.float64)
+    omega = torch.stack([torch.cos(angle), torch.sin(angle)], -1) * (2 * math.pi / wavelength)[..., None]
+    alpha_beta = omega @ matrix.double()  # rows ωᵀM = (Mᵀω)ᵀ: [3, K, 2]
+    gamma = omega @ offset.double() + phase
+    xs = torch.arange(width, dtype=torch.float64) + 0.5
+    ys = torch.arange(height, dtype=torch.float64) + 0.5
+    along_x = alpha_beta[..., 0, None] * xs  # [3, K, W]
+    along_y = alpha_beta[..., 1, None] * ys + gamma[..., None]  # [3, K, H]
+    weighted = amplitude[..., None, None] * torch.stack([torch.cos(along_y), -torch.sin(along_y)], -1)  # [3, K, H, 2]
+    waves = torch.einsum("ckhj,ckwj->chw", weighted, torch.stack([torch.cos(along_x), torch.sin(along_x)], -1))
+    sigma = amplitude.square().sum(1).div(2).sqrt().view(3, 1, 1)
+    return (0.5 + 0.5 * torch.tanh(waves / (1.5 * sigma))).float()
 
 
 def moving_texture_clip(frames: int = 16, height: int = 256, width: int = 256, *, pan_x: Schedule = 0.0,
@@ -58,13 +65,12 @@ def moving_texture_clip(frames: int = 16, height: int = 256, width: int = 256, *
     matrix, offset = camera_transforms(frames - 1, pan_x=pan_x, pan_y=pan_y, zoom=zoom,
                                        rotate_degrees=rotate_degrees, height=height, width=width)
     inverse, inverse_offset = invert_affine(matrix.double(), offset.double())
-    to_first, to_first_offset = [torch.eye(2, dtype=torch.float64)], [torch.zeros(2, dtype=torch.float64)]
-    for step in range(frames - 1):
-        to_first_offset.append(to_first[-1] @ inverse_offset[step] + to_first_offset[-1])
-        to_first.append(to_first[-1] @ inverse[step])
-    centres = identity_map(height, width, dtype=torch.float64).expand(frames, 2, height, width)
-    positions = apply_affine(centres, torch.stack(to_first), torch.stack(to_first_offset))
-    images = texture(positions, seed).float().permute(0, 2, 3, 1).contiguous()
+    to_first, to_first_offset = torch.eye(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+    images = torch.empty(frames, height, width, 3)
+    for t in range(frames):
+        images[t] = texture(height, width, to_first, to_first_offset, seed).permute(1, 2, 0)
+        if t < frames - 1:
+            to_first, to_first_offset = to_first @ inverse[t], to_first @ inverse_offset[t] + to_first_offset
     flow = camera_motion_flow(frames, height, width, pan_x=pan_x, pan_y=pan_y, zoom=zoom,
                               rotate_degrees=rotate_degrees)
     return images, flow
@@ -77,16 +83,16 @@ def occlusion_clip(frames: int = 4, height: int = 128, width: int = 128, *, squa
     Returns IMAGE ``[T, H, W, 3]`` and the true disocclusion ``[T−1, H, W]``: pixels of frame t+1 showing
     background that the square covered in frame t (the strip its left edge uncovers).
     """
-    centres = identity_map(height, width, dtype=torch.float64)[None]
-    background = texture(centres, seed)
+    identity = torch.eye(2, dtype=torch.float64)
+    background = texture(height, width, identity, torch.zeros(2, dtype=torch.float64), seed)
     top, left = (height - square) // 2, width // 4
+    rows, columns = torch.arange(height)[:, None], torch.arange(width)
     images, covered = [], []
     for t in range(frames):
         x0 = left + speed * t
-        inside = ((centres[0, 0] >= x0) & (centres[0, 0] < x0 + square)
-                  & (centres[0, 1] >= top) & (centres[0, 1] < top + square))
-        foreground = texture(centres - centres.new_tensor([x0, top]).view(1, 2, 1, 1), seed + 1)
-        images.append(torch.where(inside, foreground, background)[0])
+        inside = (columns >= x0) & (columns < x0 + square) & (rows >= top) & (rows < top + square)
+        foreground = texture(height, width, identity, torch.tensor([-x0, -top], dtype=torch.float64), seed + 1)
+        images.append(torch.where(inside, foreground, background).permute(1, 2, 0))
         covered.append(inside)
     disoccluded = torch.stack([covered[t] & ~covered[t + 1] for t in range(frames - 1)])
-    return torch.stack(images).float().permute(0, 2, 3, 1).contiguous(), disoccluded
+    return torch.stack(images), disoccluded

@@ -16,7 +16,7 @@ from .latent_geometry import compress_time, degrade, latent_frame_count, pool_to
 from .layout import frame_count, time_axis
 from .lowpass import FILTER_KINDS, LowPassFilter
 from .noise_warp import METHODS as WARP_METHODS
-from .noise_warp import warp_noise_sequence
+from .noise_warp import FrameStep, warp_noise_sequence
 from .spectral_mix import spectral_mix
 from .warp_grid import warp_grid
 from .warp_particle import warp_particle
@@ -26,6 +26,7 @@ __all__ = [
     "FILTER_KINDS",
     "PARAMETRISATIONS",
     "WARP_METHODS",
+    "FrameStep",
     "LowPassFilter",
     "Workspace",
     "compress_time",

@@ -27,8 +27,8 @@ With r_e = √w_e (or √a_e outside) the warp is evaluated, channel by channel,
     Y_j = [Σ_{e→j} w_e·x_{i(e)} + Σ_{e→j} (r_e z_e − w_e·ζ_{i(e)})] / √(Σ_{e→j} r_e²)
 
 in that order of operations, so that a request of area 1 copies its source exactly (the second sum is
-z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: request e uses counter ``counter[e]`` of
-stream REQUEST, the remainder of frame pixel i counter i of stream PAD.
+z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: every request has a counter (9j + slot
+for the windows of target j) in stream REQUEST, the remainder of frame pixel i counter i of stream PAD.
 
 Layout, for speed on CPU and CUDA alike: every scatter and gather is one-dimensional over indices shared
 by all channels; channels go in pairs (the two normals of one hash), the pair's ζ is one complex64
@@ -37,13 +37,11 @@ scatter-add, and each channel gathers (x_i, ζ_i) as one complex64 element.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
-from .counter_rng import CPU_CHUNK, Stream, normal_pair, stream_key, weyl_states
-from .flow_maps import check_field
+from .counter_rng import CPU_CHUNK, GOLDEN, as_int64, normal_pair, weyl_states
 from .workspace import Workspace
 
 _TINY = 1e-30
@@ -87,49 +85,85 @@ class SourceGrid:
 class Requests:
     """Requests of target pixels to source cells (indices of a :class:`SourceGrid`), one per pair.
 
-    With ``per_target = K`` the first P·K requests are laid out [P, K] (request k of target j is entry
-    j·K + k) and ``target`` names the targets of the requests after them (None if there are none);
-    without it ``target`` names every request's target. Sources may be int32.
+    With ``slots`` (K of them) the first K·P requests form a fixed block laid out [K, P]: request k of
+    target j is entry k·P + j, with counter 9j + slots[k]; ``target`` and ``counter`` then describe the
+    requests after the block (None if there are none). Without ``slots`` they describe every request.
     """
 
-    target: torch.Tensor | None  # [E] int64 target pixel index r·W + c
     source: torch.Tensor  # [E] int32 or int64 source cell of the SourceGrid
     area: torch.Tensor  # [E] float, ≥ 0
-    counter: torch.Tensor  # [E] int64 counter of the request's normals (stream REQUEST)
-    states: torch.Tensor | None = None  # precomputed weyl_states(counter), when the counters repeat
-    per_target: int | None = None
+    slots: tuple[int, ...] | None = None
+    target: torch.Tensor | None = None  # int64 target pixel index r·W + c
+    counter: torch.Tensor | None = None  # int64 counter of the request's normals (stream REQUEST)
+
+    @property
+    def per_target(self) -> int | None:
+        return None if self.slots is None else len(self.slots)
 
 
-class _TargetSums:
-    """Σ over each target's requests, chunk by chunk, into [n_targets] totals.
+class _Chunks:
+    """Cache-sized chunks of the requests: their arrays, normals' Weyl states and per-target sums.
 
-    The fixed block (K requests per target, target e // K) sums by a matrix–vector product with ones,
-    the requests after it by an index-add over their targets. Chunks never straddle the two.
+    A chunk of the fixed block is a range [j₀, j₁) of targets, i.e. K row slices, copied into contiguous
+    [K, n] buffers; its counters are 9j₀ + (those of targets [0, n)), so its Weyl states are a cached
+    pattern plus a constant folded into the key (nothing of size E is read for them), and its per-target
+    sums add K rows. After the block, chunks are plain ranges of requests summed by index-adds.
     """
 
-    def __init__(self, requests: Requests, n_targets: int, dtype: torch.dtype, device: torch.device,
-                 preferred: int) -> None:
-        self.per_target, self.target = requests.per_target, requests.target
+    def __init__(self, requests: Requests, n_targets: int, channels: int, preferred: int, ws: Workspace) -> None:
+        self.requests, self.n_targets, self.ws = requests, n_targets, ws
+        self.k = requests.per_target or 0
+        self.fixed = self.k * n_targets
         total = requests.source.numel()
-        self.fixed = 0 if self.per_target is None else n_targets * self.per_target
-        size = preferred if self.per_target is None else max(1, preferred // self.per_target) * self.per_target
-        self.chunks = ([(e, min(self.fixed, e + size)) for e in range(0, self.fixed, size)]
-                       + [(e, min(total, e + preferred)) for e in range(self.fixed, total, preferred)])
-        self.size = max([last - first for first, last in self.chunks], default=1)
-        self.ones = None if self.per_target is None else torch.ones(self.per_target, dtype=dtype, device=device)
+        per = max(1, preferred // max(self.k, 1))
+        self.chunks = ([(True, j, min(n_targets, j + per)) for j in range(0, n_targets, per)] if self.k else []) + [
+            (False, e, min(total, e + preferred)) for e in range(self.fixed, total, preferred)]
+        self.size = max([(last - first) * (self.k if fixed else 1) for fixed, first, last in self.chunks], default=1)
+        self.pairs = (channels + 1) // 2
+        self.channels = channels
+        self.extra = None if total == self.fixed else weyl_states(requests.counter, channels)
+
+    def take(self, array: torch.Tensor, chunk: tuple[bool, int, int], name: str) -> torch.Tensor:
+        """The chunk's part of a per-request array, contiguous."""
+        fixed, first, last = chunk
+        if not fixed:
+            return array[first:last]
+        if first == 0 and last == self.n_targets:  # one chunk for the whole block (CUDA)
+            return array[:self.fixed]
+        n = last - first
+        out = self.ws.buffer(name, (self.k * n,), array.dtype)
+        out.view(self.k, n).copy_(array[:self.fixed].view(self.k, self.n_targets)[:, first:last])
+        return out
+
+    def states(self, chunk: tuple[bool, int, int], key: int | torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """Weyl states [pairs, n] of the chunk's requests, and the key to use with them."""
+        fixed, first, last = chunk
+        if not fixed:
+            return self.extra[:, first - self.fixed:last - self.fixed], key
+        n = last - first
+        device = self.requests.source.device
+        pattern = self.ws.cached(f"weyl_pattern_{n}", (self.requests.slots, self.channels, str(device)),
+                                 lambda: weyl_states(_fixed_counters(self.requests.slots, n, device), self.channels))
+        offset = as_int64(GOLDEN * self.pairs * WINDOW**2 * first)
+        return pattern, as_int64(key + offset) if isinstance(key, int) else key + offset
 
     def start(self, out: torch.Tensor) -> None:
         """Prepare ``out`` for a pass over the chunks in order (the fixed block assigns, the rest adds)."""
-        if self.per_target is None:
+        if not self.k:
             out.zero_()
 
-    def add(self, values: torch.Tensor, first: int, out: torch.Tensor) -> None:
-        """Add the sums of ``values``, the requests [first, first + len), into ``out``."""
-        if first >= self.fixed:
-            out.index_add_(0, self.target[first - self.fixed:first - self.fixed + values.numel()], values)
+    def add(self, values: torch.Tensor, chunk: tuple[bool, int, int], out: torch.Tensor) -> None:
+        """Add the per-target sums of the chunk's ``values`` into ``out``."""
+        fixed, first, last = chunk
+        if fixed:
+            torch.sum(values.view(self.k, last - first), 0, out=out[first:last])
         else:
-            k = self.per_target
-            torch.mv(values.view(-1, k), self.ones.to(values.dtype), out=out[first // k:(first + values.numel()) // k])
+            out.index_add_(0, self.requests.target[first - self.fixed:last - self.fixed], values)
+
+
+def _fixed_counters(slots: tuple[int, ...], targets: int, device: torch.device) -> torch.Tensor:
+    """Counters 9j + slot of the fixed block's targets [0, ``targets``), slot-major."""
+    return (torch.tensor(slots, device=device)[:, None] + torch.arange(targets, device=device) * WINDOW**2).reshape(-1)
 
 
 def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, request_key: int | torch.Tensor,
@@ -151,129 +185,69 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     source = requests.source
     area = requests.area.to(dtype)
     complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-    sums = _TargetSums(requests, n_targets, dtype, device, CPU_CHUNK if device.type == "cpu" else n_requests)
-    chunks, size = sums.chunks, sums.size
+    chunks = _Chunks(requests, n_targets, channels, CPU_CHUNK if device.type == "cpu" else n_requests, ws)
 
     total = ws.zeros("total", (grid.size,), dtype).index_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
     torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 0.0)
     cell_scale = torch.index_select(scale, 0, source, out=ws.buffer("cell_scale", (n_requests,), dtype))
-    weight = ws.cached("weight", (n_requests, complex_dtype, str(device)),
-                       lambda: torch.zeros(n_requests, dtype=complex_dtype, device=device))  # w + 0i
-    torch.mul(cell_scale, area, out=torch.view_as_real(weight)[:, 0])
-    variance = torch.where(cell_scale > 0, torch.view_as_real(weight)[:, 0], area,
-                           out=ws.buffer("variance", (n_requests,), dtype))  # r², outside requests: a
+    weight = torch.mul(cell_scale, area, out=ws.buffer("weight", (n_requests,), dtype))
+    in_frame = torch.gt(cell_scale, 0, out=ws.buffer("in_frame", (n_requests,), torch.bool))
+    variance = torch.where(in_frame, weight, area, out=ws.buffer("variance", (n_requests,), dtype))  # r²
+    pairs = chunks.pairs
+    noise = ws.buffer("request_noise", (pairs, chunks.size), complex_dtype)  # r_e·z_e of every channel pair
+    zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
+    noise_sum = ws.buffer("noise_sum", (pairs, n_targets), complex_dtype)  # Σ_e r_e z_e per target
     inv_norm = ws.buffer("norm", (n_targets,), dtype)
-    sums.start(inv_norm)
-    for first, last in chunks:
-        sums.add(variance[first:last], first, inv_norm)
+    for totals in (inv_norm, *noise_sum):
+        chunks.start(totals)
+    for chunk in chunks.chunks:  # the requests' arrays are read once for all channels
+        cells = chunks.take(source, chunk, "chunk_source")
+        chunk_variance = chunks.take(variance, chunk, "chunk_variance")
+        n = cells.numel()
+        chunks.add(chunk_variance, chunk, inv_norm)
+        states, key = chunks.states(chunk, request_key)
+        normal_pair(states, key, noise[:, :n], variance=chunk_variance, workspace=ws)
+        for m in range(pairs):
+            zeta[m].index_add_(0, cells, noise[m, :n])
+            chunks.add(noise[m, :n], chunk, noise_sum[m])
     inv_norm.sqrt_().reciprocal_()
-    states = requests.states if requests.states is not None else weyl_states(requests.counter, channels)
 
-    remainder = pad_states = None
     if pad_key is not None:
         remainder = grid.frame(total).neg().add_(1.0)
         remainder.masked_fill_(remainder < _COVERED, 0.0)
         pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
                                lambda: weyl_states(torch.arange(height * width, device=device), channels))
+        pad = ws.buffer("pad_noise", (pairs, height, width), complex_dtype)
+        normal_pair(pad_states, pad_key, pad.view(pairs, -1), variance=remainder.view(-1), workspace=ws)
+        grid.frame(zeta).add_(pad)
 
-    noise = ws.buffer("request_noise", (size,), complex_dtype)  # r_e·z_e of a channel pair
-    noise_parts = torch.view_as_real(noise)
-    gathered = ws.buffer("gathered", (size,), complex_dtype)
-    zeta = ws.buffer("zeta", (grid.size,), complex_dtype)  # ζ_i of the channel pair
+    tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
+                       lambda: torch.zeros((channels, grid.size), dtype=complex_dtype, device=device))
+    table_parts = torch.view_as_real(tables)  # [C, cells, 2]: (x_i, ζ_i) of every channel
     zeta_parts = torch.view_as_real(zeta)
-    table = ws.cached("table", (grid.size, complex_dtype, str(device)),
-                      lambda: torch.zeros(grid.size, dtype=complex_dtype, device=device))  # x_i + iζ_i
-    table_parts = torch.view_as_real(table)
-    noise_sum = ws.buffer("noise_sum", (n_targets,), complex_dtype)  # Σ_e r_e z_e of the pair, per target
-    noise_sum_parts = torch.view_as_real(noise_sum)
-    pulled = ws.buffer("pulled", (n_targets,), complex_dtype)  # Σ_e w_e·(x + iζ) of one channel
-    pulled_parts = torch.view_as_real(pulled)
+    for c in range(channels):
+        grid.frame(table_parts[c, :, 0]).copy_(values[c])
+        table_parts[c, :, 1].copy_(zeta_parts[c // 2, :, c % 2])
+    gathered = ws.buffer("gathered", (chunks.size,), complex_dtype)
+    pulled = ws.buffer("pulled", (channels, n_targets), complex_dtype)  # Σ_e w_e·(x + iζ) per target
+    for totals in pulled:
+        chunks.start(totals)
+    complex_weight = ws.cached("complex_weight", (chunks.size, complex_dtype, str(device)),
+                               lambda: torch.zeros(chunks.size, dtype=complex_dtype, device=device))  # w + 0i
+    for chunk in chunks.chunks:
+        cells = chunks.take(source, chunk, "chunk_source")
+        n = cells.numel()
+        torch.view_as_real(complex_weight)[:n, 0].copy_(chunks.take(weight, chunk, "chunk_weight"))
+        for c in range(channels):
+            torch.index_select(tables[c], 0, cells, out=gathered[:n])
+            chunks.add(gathered[:n].mul_(complex_weight[:n]), chunk, pulled[c])
+
     if out is None:
         out = torch.empty((channels, n_targets), dtype=dtype, device=device)
-    for m in range(states.shape[0]):
-        zeta.zero_()
-        sums.start(noise_sum)
-        for first, last in chunks:
-            n = last - first
-            normal_pair(states[m, first:last], request_key, noise_parts[:n, 0], noise_parts[:n, 1],
-                        variance=variance[first:last], workspace=ws)
-            zeta.index_add_(0, source[first:last], noise[:n])
-            sums.add(noise[:n], first, noise_sum)
-        if pad_states is not None:
-            pad = ws.buffer("pad_noise", (height, width), complex_dtype)
-            pad_parts = torch.view_as_real(pad).view(-1, 2)
-            normal_pair(pad_states[m], pad_key, pad_parts[:, 0], pad_parts[:, 1], variance=remainder.view(-1),
-                        workspace=ws)
-            grid.frame(zeta).add_(pad)
-        for half in range(min(2, channels - 2 * m)):
-            c = 2 * m + half
-            grid.frame(table_parts[:, 0]).copy_(values[c])
-            table_parts[:, 1].copy_(zeta_parts[:, half])
-            sums.start(pulled)
-            for first, last in chunks:
-                n = last - first
-                torch.index_select(table, 0, source[first:last], out=gathered[:n])
-                sums.add(gathered[:n].mul_(weight[first:last]), first, pulled)
-            # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
-            torch.sub(noise_sum_parts[:, half], pulled_parts[:, 1], out=out[c]).add_(pulled_parts[:, 0])
+    sums = torch.view_as_real(noise_sum)
+    pulled_parts = torch.view_as_real(pulled)
+    for c in range(channels):
+        # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
+        torch.sub(sums[c // 2, :, c % 2], pulled_parts[c, :, 1], out=out[c]).add_(pulled_parts[c, :, 0])
     return out.mul_(inv_norm)
-
-
-RequestBuilder = Callable[[torch.Tensor, torch.Tensor | None, int, Workspace], Requests]
-
-
-def check_warp_inputs(noise: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
-                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """Validate a warp call; return noise [B, C, H, W], maps [B, 2, H, W], masks [B, H, W] or None."""
-    if not isinstance(noise, torch.Tensor) or noise.ndim not in (3, 4):
-        raise ValueError("noise must be a tensor [C, H, W] or [B, C, H, W], got "
-                         f"{tuple(noise.shape) if isinstance(noise, torch.Tensor) else type(noise).__name__}")
-    if not noise.is_floating_point():
-        raise ValueError(f"noise must be a floating-point tensor, got {noise.dtype}")
-    if noise.numel() == 0:
-        raise ValueError(f"noise is empty: shape {tuple(noise.shape)}")
-    batched = noise if noise.ndim == 4 else noise[None]
-    batch, _, height, width = batched.shape
-    if isinstance(backward_map, torch.Tensor) and backward_map.device != noise.device:
-        raise ValueError(f"backward_map is on {backward_map.device} but noise is on {noise.device}")
-    check_field(backward_map, "backward_map")
-    if backward_map.ndim not in (3, 4) or backward_map.shape[-2:] != (height, width):
-        raise ValueError(f"backward_map must be [2, {height}, {width}] or [B, 2, {height}, {width}] to match "
-                         f"the noise, got {tuple(backward_map.shape)}")
-    maps = backward_map if backward_map.ndim == 4 else backward_map[None]
-    if maps.shape[0] not in (1, batch):
-        raise ValueError(f"backward_map has {maps.shape[0]} maps for a batch of {batch}")
-    masks = None
-    if fresh_mask is not None:
-        if fresh_mask.device != noise.device:
-            raise ValueError(f"fresh_mask is on {fresh_mask.device} but noise is on {noise.device}")
-        if fresh_mask.ndim not in (2, 3) or fresh_mask.shape[-2:] != (height, width):
-            raise ValueError(f"fresh_mask must be [{height}, {width}] or [B, {height}, {width}], got "
-                             f"{tuple(fresh_mask.shape)}")
-        masks = (fresh_mask if fresh_mask.ndim == 3 else fresh_mask[None]).bool()
-        if masks.shape[0] not in (1, batch):
-            raise ValueError(f"fresh_mask has {masks.shape[0]} masks for a batch of {batch}")
-    return batched, maps, masks
-
-
-def warp_with(build_requests: RequestBuilder, noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int,
-              frame: int, fresh_mask: torch.Tensor | None, normalise_sources: bool,
-              workspace: Workspace | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Warp ``noise`` [C, H, W] or [B, C, H, W] through requests built from each backward map.
-
-    Batch item b draws from the streams (seed, frame, ·, b). Computation runs in ``dtype``.
-    """
-    batched, maps, masks = check_warp_inputs(noise, backward_map, fresh_mask)
-    batch, channels, height, width = batched.shape
-    ws = workspace or Workspace(noise.device)
-    out = torch.empty_like(batched)
-    for b in range(batch):
-        requests = build_requests(maps[min(b, maps.shape[0] - 1)],
-                                  None if masks is None else masks[min(b, masks.shape[0] - 1)], channels, ws)
-        warped = bridge_split(batched[b].to(dtype), requests, height * width,
-                              request_key=stream_key(seed, frame, Stream.REQUEST, b),
-                              pad_key=None if normalise_sources else stream_key(seed, frame, Stream.PAD, b),
-                              normalise_sources=normalise_sources, workspace=ws)
-        out[b] = warped.reshape(channels, height, width)
-    return out if noise.ndim == 4 else out[0]

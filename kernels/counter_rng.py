@@ -94,46 +94,51 @@ def _fmix64_(h: torch.Tensor, scratch: torch.Tensor) -> None:
             h.mul_(as_int64(multiplier))
 
 
-def normal_pair(states: torch.Tensor, key: int | torch.Tensor, cos_out: torch.Tensor, sin_out: torch.Tensor, *,
-                variance: torch.Tensor | None = None, workspace: Workspace | None = None,
+def normal_pair(states: torch.Tensor, key: int | torch.Tensor, out: torch.Tensor | tuple[torch.Tensor, torch.Tensor],
+                *, variance: torch.Tensor | None = None, workspace: Workspace | None = None,
                 chunk: int | None = None) -> None:
-    """The two normals of every Weyl state [n], times √variance when given, into ``cos_out``/``sin_out``.
+    """The two normals of every Weyl state [..., n], times √variance (broadcast) when given.
 
-    Radius √(−2 ln u₁) from the high 32 bits of the hash, angle 2π·u₂ from the low 32 bits. The outputs
-    may be strided (for instance the real and imaginary parts of a complex tensor). ``key`` may be a 0-d
-    int64 tensor (a captured CUDA graph changes it between replays). Work runs in chunks of ``chunk``
-    states (CPU default: cache-sized; CUDA default: all at once).
+    Radius √(−2 ln u₁) from the high 32 bits of the hash, angle 2π·u₂ from the low 32 bits; the cosine
+    normal goes to the real part of a complex ``out`` [..., n] (or to ``out[0]`` of a pair of real
+    tensors), the sine normal to the imaginary part (or ``out[1]``). ``key`` may be a 0-d int64 tensor (a
+    captured CUDA graph changes it between replays). Work runs in chunks of ``chunk`` states along the
+    last axis (CPU default: cache-sized; CUDA default: all at once).
     """
-    n = states.numel()
+    lead, n = states.shape[:-1], states.shape[-1]
     ws = workspace or Workspace(states.device)
     if chunk is None:
-        chunk = CPU_CHUNK if states.device.type == "cpu" else n
+        chunk = CPU_CHUNK // max(1, states[..., 0].numel()) if states.device.type == "cpu" else n
     size = max(1, min(chunk, n))
-    h = ws.buffer("rng_h", (size,), torch.int64)
-    scratch = ws.buffer("rng_scratch", (size,), torch.int64)
-    radius = ws.buffer("rng_radius", (size,))
-    angle = ws.buffer("rng_angle", (size,))
-    trig = ws.buffer("rng_trig", (size,))
+    h = ws.buffer("rng_h", (*lead, size), torch.int64)
+    scratch = ws.buffer("rng_scratch", (*lead, size), torch.int64)
+    radius = ws.buffer("rng_radius", (*lead, size))
+    angle = ws.buffer("rng_angle", (*lead, size))
+    pair = ws.buffer("rng_pair", (2, *lead, size), out.real.dtype) if isinstance(out, torch.Tensor) else None
     for start in range(0, n, size):
         stop = min(n, start + size)
         k = stop - start
-        torch.add(states[start:stop], key, out=h[:k])
-        _fmix64_(h[:k], scratch[:k])
-        torch.bitwise_right_shift(h[:k], 31, out=scratch[:k])
-        scratch[:k].bitwise_and_((1 << 33) - 1).bitwise_or_(1)  # 2·(h ≫ 32) + 1: odd, below 2³³
-        radius[:k].copy_(scratch[:k])
-        radius[:k].mul_(2.0**-33).log_().mul_(-2.0)
+        hk, scratch_k, radius_k, angle_k = h[..., :k], scratch[..., :k], radius[..., :k], angle[..., :k]
+        torch.add(states[..., start:stop], key, out=hk)
+        _fmix64_(hk, scratch_k)
+        torch.bitwise_right_shift(hk, 31, out=scratch_k)
+        scratch_k.bitwise_and_((1 << 33) - 1).bitwise_or_(1)  # 2·(h ≫ 32) + 1: odd, below 2³³
+        radius_k.copy_(scratch_k)
+        radius_k.mul_(2.0**-33).log_().mul_(-2.0)
         if variance is not None:
-            radius[:k].mul_(variance[start:stop])
-        radius[:k].sqrt_()
-        h[:k].bitwise_and_((1 << 32) - 1)
-        angle[:k].copy_(h[:k])
-        angle[:k].mul_(2.0 * math.pi * 2.0**-32)
-        for function, target in ((torch.cos, cos_out), (torch.sin, sin_out)):
-            if target.is_contiguous():
-                torch.mul(function(angle[:k], out=target[start:stop]), radius[:k], out=target[start:stop])
-            else:  # strided writes are slow elementwise; compute contiguously, then copy
-                target[start:stop].copy_(function(angle[:k], out=trig[:k]).mul_(radius[:k]))
+            radius_k.mul_(variance[..., start:stop])
+        radius_k.sqrt_()
+        hk.bitwise_and_((1 << 32) - 1)
+        angle_k.copy_(hk)
+        angle_k.mul_(2.0 * math.pi * 2.0**-32)
+        if pair is not None:
+            cos_out, sin_out = pair[0, ..., :k], pair[1, ..., :k]
+        else:
+            cos_out, sin_out = out[0][..., start:stop], out[1][..., start:stop]
+        torch.cos(angle_k, out=cos_out).mul_(radius_k)
+        torch.sin(angle_k, out=sin_out).mul_(radius_k)
+        if pair is not None:
+            torch.complex(cos_out, sin_out, out=out[..., start:stop])
 
 
 def normals_from_states(states: torch.Tensor, channels: int, key: int | torch.Tensor, *,
@@ -150,9 +155,10 @@ def normals_from_states(states: torch.Tensor, channels: int, key: int | torch.Te
     if out is None:
         out = torch.empty((channels, n), dtype=torch.float32, device=device)
     ws = workspace or Workspace(device)
-    for m in range(pairs):
-        sin_out = out[2 * m + 1] if 2 * m + 1 < channels else ws.buffer("rng_spare", (n,))
-        normal_pair(states[m], key, out[2 * m], sin_out, workspace=ws, chunk=chunk)
+    full = out if channels == 2 * pairs else ws.buffer("rng_full", (2 * pairs, n))
+    normal_pair(states, key, (full[0::2], full[1::2]), workspace=ws, chunk=chunk)
+    if full is not out:
+        out.copy_(full[:channels])
     return out
 
 

@@ -24,6 +24,8 @@ from .flow_maps import identity_map, resize_flow, sample_bilinear
 
 @dataclass(frozen=True)
 class FlowSequence:
+    """Forward and backward flows ``[T−1, 2, h, w]`` of a T-frame video, checked on creation; immutable."""
+
     forward: torch.Tensor
     backward: torch.Tensor
     frame_size: tuple[int, int]

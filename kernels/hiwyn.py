@@ -20,8 +20,9 @@ import functools
 
 import torch
 
-from .bridge import Requests, warp_with
+from .bridge import Requests
 from .polygon import cell_point_counts
+from .warp_frame import Variant, warp_with
 from .warp_grid import polygon_requests
 from .workspace import Workspace
 
@@ -38,6 +39,11 @@ def hiwyn_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, 
     return polygon_requests(backward_map, fresh_mask, area_of, workspace)
 
 
+def hiwyn_variant(upsample: int) -> Variant:
+    """HIWYN(N) as a warp variant (the grid's bridge, rasterised areas)."""
+    return Variant(functools.partial(hiwyn_requests, upsample=upsample), normalise_sources=False)
+
+
 def warp_hiwyn(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int, upsample: int = 8,
                fresh_mask: torch.Tensor | None = None, dtype: torch.dtype = torch.float32,
                workspace: Workspace | None = None) -> torch.Tensor:
@@ -47,6 +53,5 @@ def warp_hiwyn(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, fr
     """
     if upsample < 1:
         raise ValueError(f"upsample must be at least 1, got {upsample}")
-    builder = functools.partial(hiwyn_requests, upsample=upsample)
-    return warp_with(builder, noise, backward_map.to(dtype), seed=seed, frame=frame, fresh_mask=fresh_mask,
-                     normalise_sources=False, workspace=workspace, dtype=dtype)
+    return warp_with(hiwyn_variant(upsample), noise, backward_map.to(dtype), seed=seed, frame=frame,
+                     fresh_mask=fresh_mask, workspace=workspace, dtype=dtype)

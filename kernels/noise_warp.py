@@ -13,28 +13,32 @@ step compacts its requests (their number depends on the map), so it runs eagerly
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
-from .bridge import bridge_split
 from .counter_rng import Stream, as_int64, frame_noise, stream_key
 from .flow_maps import check_field
-from .warp_grid import grid_requests
-from .warp_particle import particle_requests
+from .warp_frame import Variant
+from .warp_grid import GRID
+from .warp_particle import PARTICLE
 from .workspace import Workspace
 
-METHODS = ("grid", "particle")
+METHODS = {"grid": GRID, "particle": PARTICLE}
 
 
 class FrameStep:
-    """One warp step of a fixed method and frame size, reusing its buffers (and CUDA graph)."""
+    """One warp step of a fixed variant (or method name) and frame size, reusing its buffers and CUDA graph."""
 
-    def __init__(self, method: str, channels: int, height: int, width: int, device: torch.device,
+    def __init__(self, variant: Variant | str, channels: int, height: int, width: int, device: torch.device,
                  use_cuda_graph: bool = True) -> None:
-        if method not in METHODS:
-            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-        self.method, self.channels, self.pixels = method, channels, height * width
+        if isinstance(variant, str):
+            if variant not in METHODS:
+                raise ValueError(f"method must be one of {tuple(METHODS)}, got {variant!r}")
+            variant = METHODS[variant]
+        self.variant, self.channels, self.pixels = variant, channels, height * width
         self.workspace = Workspace(device)
-        self.use_graph = use_cuda_graph and device.type == "cuda" and method == "particle"
+        self.use_graph = use_cuda_graph and device.type == "cuda" and variant.static_shapes
         self.graph: torch.cuda.CUDAGraph | None = None
         self.static: dict[str, torch.Tensor] = {}
 
@@ -42,14 +46,8 @@ class FrameStep:
                 request_key: int | torch.Tensor, pad_key: int | torch.Tensor,
                 out: torch.Tensor | None = None) -> torch.Tensor:
         """Eager step: noise [C, H, W] of frame t − 1 → frame t [C, H·W]."""
-        ws = self.workspace
-        if self.method == "particle":
-            requests = particle_requests(backward_map, fresh_mask, self.channels, ws)
-            return bridge_split(state, requests, self.pixels, request_key=request_key, normalise_sources=True,
-                                workspace=ws, out=out)
-        requests = grid_requests(backward_map, fresh_mask, self.channels, ws)
-        return bridge_split(state, requests, self.pixels, request_key=request_key, pad_key=pad_key,
-                            normalise_sources=False, workspace=ws, out=out)
+        return self.variant.step(state, backward_map, fresh_mask, request_key=request_key, pad_key=pad_key,
+                                 workspace=self.workspace, out=out)
 
     def __call__(self, state: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
                  seed: int, frame: int, out: torch.Tensor) -> torch.Tensor:
@@ -96,11 +94,12 @@ class FrameStep:
 
 def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int, method: str = "grid",
                         occlusion: torch.Tensor | None = None, device: torch.device | str | None = None,
-                        use_cuda_graph: bool = True) -> torch.Tensor:
+                        use_cuda_graph: bool = True, on_frame: Callable[[int], None] | None = None) -> torch.Tensor:
     """Noise [T, C, H, W] for T frames from T − 1 backward maps [T−1, 2, H, W] (map t−1 leads to frame t).
 
     ``occlusion`` [T−1, H, W] (True = fresh noise in that pixel of frame t), ``method`` "grid" or
-    "particle", ``device`` where to compute (default: the maps' device).
+    "particle", ``device`` where to compute (default: the maps' device). ``on_frame(t)`` is called after
+    frame t is warped (progress bars; it may raise to stop).
     """
     if not isinstance(backward_maps, torch.Tensor) or backward_maps.ndim != 4:
         got = tuple(backward_maps.shape) if isinstance(backward_maps, torch.Tensor) else type(backward_maps).__name__
@@ -110,7 +109,7 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
     if channels < 1:
         raise ValueError(f"channels must be at least 1, got {channels}")
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        raise ValueError(f"method must be one of {tuple(METHODS)}, got {method!r}")
     steps, _, height, width = backward_maps.shape
     if height < 1 or width < 1:
         raise ValueError(f"backward_maps has an empty frame: shape {tuple(backward_maps.shape)}")
@@ -123,8 +122,10 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
     maps = backward_maps.to(device=device, dtype=torch.float32)
     frames = torch.empty((steps + 1, channels, height, width), device=device)
     frames[0] = frame_noise(channels, height, width, seed=seed, frame=0, device=device)
-    step = FrameStep(method, channels, height, width, device, use_cuda_graph)
+    step = FrameStep(METHODS[method], channels, height, width, device, use_cuda_graph)
     for t in range(1, steps + 1):
         step(frames[t - 1], maps[t - 1], None if occlusion is None else occlusion[t - 1], seed, t,
              out=frames[t].view(channels, -1))
+        if on_frame is not None:
+            on_frame(t)
     return frames

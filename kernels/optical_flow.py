@@ -42,8 +42,8 @@ def estimate_flow(frames: torch.Tensor, preset: str = "dis_medium", scale: float
         backward.append(estimate(grey[t + 1], grey[t]))
         if on_pair is not None:
             on_pair(t)
-    forward_flow = torch.from_numpy(np.stack(forward)).permute(0, 3, 1, 2).to(frames.device)
-    backward_flow = torch.from_numpy(np.stack(backward)).permute(0, 3, 1, 2).to(frames.device)
+    forward_flow = torch.from_numpy(np.stack(forward)).permute(0, 3, 1, 2).contiguous().to(frames.device)
+    backward_flow = torch.from_numpy(np.stack(backward)).permute(0, 3, 1, 2).contiguous().to(frames.device)
     return FlowSequence(
         forward=forward_flow,
         backward=backward_flow,

@@ -1,7 +1,8 @@
 """Exact areas of polygons inside the unit cells of a window, vectorised over many polygons.
 
-A polygon is given by its vertices [N, K, 2] (x, y) in window coordinates: the window's cell (u, v) is
-the square [u, u+1] × [v, v+1]. Orientation: positive shoelace area ½Σ(x_k·y_{k+1} − x_{k+1}·y_k).
+Polygons are given by their vertices [2, K, N] (x then y; vertex k of polygon n at [:, k, n], so that every
+operation runs over contiguous rows of polygons) in window coordinates: the window's cell (u, v) is the
+square [u, u+1] × [v, v+1]. Orientation: positive shoelace area ½Σ(x_k·y_{k+1} − x_{k+1}·y_k).
 
 Instead of clipping every polygon against every cell (Sutherland–Hodgman, variable vertex counts), the
 area of P ∩ cell(u, v) follows from Green's theorem, ∫∫_P 1 dA = ∮_∂P G(x) dy for any G with G' = 1,
@@ -24,21 +25,22 @@ from __future__ import annotations
 import torch
 
 _TINY = 1e-30
+_RASTER_ELEMENTS = 1 << 23  # (polygon, edge, sub-cell centre) triples per pass of the rasteriser
 
 
 def shoelace_area(vertices: torch.Tensor) -> torch.Tensor:
-    """Signed area ½Σ(x_k·y_{k+1} − x_{k+1}·y_k) of polygons [..., K, 2]."""
-    x, y = vertices[..., 0], vertices[..., 1]
-    return 0.5 * (x * y.roll(-1, -1) - x.roll(-1, -1) * y).sum(-1)
+    """Signed area ½Σ(x_k·y_{k+1} − x_{k+1}·y_k) of polygons [2, K, N]."""
+    x, y = vertices
+    return 0.5 * (x * y.roll(-1, 0) - x.roll(-1, 0) * y).sum(0)
 
 
 def _row_pieces(vertices: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
-    """The part of every edge inside every row: lo, hi, mid, 1/(2·len) and Δy, each [N, K, rows]."""
-    xa, ya = vertices[..., 0, None], vertices[..., 1, None]
-    xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
+    """The part of every edge inside every row: lo, hi, mid, 1/(2·len) and Δy, each [rows, K, N]."""
+    xa, ya = vertices
+    xb, yb = xa.roll(-1, 0), ya.roll(-1, 0)
     rise = yb - ya
     slope = torch.where(rise != 0, (xb - xa) / torch.where(rise != 0, rise, 1.0), 0.0)
-    v = torch.arange(rows, device=vertices.device, dtype=vertices.dtype)
+    v = torch.arange(rows, device=vertices.device, dtype=vertices.dtype)[:, None, None]
     y0 = torch.minimum(torch.maximum(ya, v), v + 1.0)
     y1 = torch.minimum(torch.maximum(yb, v), v + 1.0)
     x0 = xa + (y0 - ya) * slope
@@ -49,7 +51,7 @@ def _row_pieces(vertices: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
 
 
 def _relu_integral(pieces: tuple[torch.Tensor, ...], at: float) -> torch.Tensor:
-    """Q_v(X) = Σ_edges Δy·[relu(mid − X) + d²/(2·len)] for X = ``at``, [N, rows]."""
+    """Q_v(X) = Σ_edges Δy·[relu(mid − X) + d²/(2·len)] for X = ``at``, [rows, N]."""
     lo, hi, mid, half_inv_len, rise = pieces
     d = torch.minimum(at - lo, hi - at).clamp_(min=0.0)
     inner = d.square_().mul_(half_inv_len).add_((mid - at).clamp_(min=0.0))
@@ -63,28 +65,28 @@ def _quadrant_areas(vertices: torch.Tensor) -> torch.Tensor:
     the edges clamped to x ≤ 1, corner = |P ∩ {x < 1, y < 1}| = Σ ∫ min(x, 1) dy over the edges clamped to
     y ≤ 1 (the relu integral above), total = shoelace; the four cells follow by inclusion–exclusion.
     """
-    xa, ya = vertices[..., 0], vertices[..., 1]
-    xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
+    xa, ya = vertices
+    xb, yb = xa.roll(-1, 0), ya.roll(-1, 0)
     dx, dy = xb - xa, yb - ya
-    total = 0.5 * (xa * yb - xb * ya).sum(1)
+    total = 0.5 * (xa * yb - xb * ya).sum(0)
     y0, y1 = ya.clamp(max=1.0), yb.clamp(max=1.0)
     slope = torch.where(dy != 0, dx / torch.where(dy != 0, dy, 1.0), 0.0)
     x0, x1 = xa + (y0 - ya) * slope, xa + (y1 - ya) * slope
     rise = y1 - y0
     mid = 0.5 * (x0 + x1)
-    below = (mid * rise).sum(1)
+    below = (mid * rise).sum(0)
     lo, hi = torch.minimum(x0, x1), torch.maximum(x0, x1)
     d = torch.minimum(1.0 - lo, hi - 1.0).clamp_(min=0.0)
     inner = mid - (mid - 1.0).clamp_(min=0.0) - d.square_().mul_(0.5 / (hi - lo).clamp_(min=_TINY))
-    corner = (inner * rise).sum(1)
+    corner = (inner * rise).sum(0)
     u0, u1 = xa.clamp(max=1.0), xb.clamp(max=1.0)
     slope = torch.where(dx != 0, dy / torch.where(dx != 0, dx, 1.0), 0.0)
-    left = -(0.5 * ((ya + (u0 - xa) * slope) + (ya + (u1 - xa) * slope)) * (u1 - u0)).sum(1)
+    left = -(0.5 * ((ya + (u0 - xa) * slope) + (ya + (u1 - xa) * slope)) * (u1 - u0)).sum(0)
     return torch.stack((corner, below - corner, left - corner, total - below - left + corner), 1).view(-1, 2, 2)
 
 
 def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = False) -> torch.Tensor:
-    """Areas [N, rows, cols] of polygons [N, K, 2] inside the cells of a rows × cols window.
+    """Areas [N, rows, cols] of polygons [2, K, N] inside the cells of a rows × cols window.
 
     ``contained`` promises that every vertex lies in [0, cols] × [0, rows] (then Q(0) is the row area
     and Q(cols) = 0, which saves two evaluations; a contained 2 × 2 window takes the cheaper
@@ -94,33 +96,39 @@ def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = F
         return _quadrant_areas(vertices)
     pieces = _row_pieces(vertices, rows)
     if contained:
-        _lo, _hi, mid, _half_inv_len, rise = pieces
+        mid, rise = pieces[2], pieces[4]
         first = (mid * rise).sum(1)
         last = torch.zeros_like(first)
     else:
         first, last = _relu_integral(pieces, 0.0), _relu_integral(pieces, float(cols))
     q = [first, *(_relu_integral(pieces, float(u)) for u in range(1, cols)), last]
-    return torch.stack([q[u] - q[u + 1] for u in range(cols)], dim=-1)
+    return torch.stack([q[u] - q[u + 1] for u in range(cols)], dim=-1).permute(1, 0, 2)
 
 
 def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
-    """Winding-weighted counts [N, rows, cols] of sub-cell centres inside polygons [N, K, 2].
+    """Winding-weighted counts [N, rows, cols] of sub-cell centres inside polygons [2, K, N].
 
     Every cell is split into upsample × upsample sub-cells; the centre of sub-cell (a, b) of cell (u, v)
     is (u + (a + ½)/n, v + (b + ½)/n). A centre counts with the polygon's winding number around it: the
     signed number of edges crossing the ray to +x (upward crossings +1, downward −1), half-open in y.
+    Every centre of the window is tested against every edge (O(n²) per cell, like a rasteriser), in
+    chunks of polygons that bound the memory.
     """
     n = upsample
     dtype, device = vertices.dtype, vertices.device
     centres_y = (torch.arange(rows * n, device=device, dtype=dtype) + 0.5) / n
     centres_x = (torch.arange(cols * n, device=device, dtype=dtype) + 0.5) / n
-    xa, ya = vertices[..., 0, None], vertices[..., 1, None]
-    xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
-    up = (ya <= centres_y) & (centres_y < yb)
-    down = (yb <= centres_y) & (centres_y < ya)
-    direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
-    rise = yb - ya
-    cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
-    right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
-    winding = torch.einsum("nkr,nkrc->nrc", direction, right)
-    return winding.reshape(-1, rows, n, cols, n).sum((2, 4))
+    per_polygon = vertices.shape[1] * rows * cols * n * n
+    counts = []
+    for part in vertices.split(max(1, _RASTER_ELEMENTS // per_polygon), dim=2):
+        xa, ya = part.permute(0, 2, 1)[..., None]  # [N, K, 1]
+        xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
+        up = (ya <= centres_y) & (centres_y < yb)
+        down = (yb <= centres_y) & (centres_y < ya)
+        direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
+        rise = yb - ya
+        cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
+        right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
+        winding = torch.einsum("nkr,nkrc->nrc", direction, right)
+        counts.append(winding.reshape(-1, rows, n, cols, n).sum((2, 4)))
+    return torch.cat(counts)

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -30,10 +32,12 @@ DEGRADATION_INDEX = 1  # counter-RNG item index of the fresh noise for ``degrade
 def video_noise(flow: FlowSequence, channels: int, latent_size: tuple[int, int], *, seed: int,
                 method: str = "grid", internal_resolution: int = 1, temporal_factor: int = 1,
                 occlusion: bool = True, degradation: float = 0.0, degradation_mask: torch.Tensor | None = None,
-                device: torch.device | str | None = None) -> torch.Tensor:
+                device: torch.device | str | None = None, on_frame: Callable[[int], None] | None = None
+                ) -> torch.Tensor:
     """Warped noise ``[T, channels, h, w]`` for the video latent of ``flow``'s frames (float32, ``device``).
 
-    ``degradation_mask`` ``[frames, 1, H, W]`` in [0, 1] (frame size) scales γ per pixel.
+    ``degradation_mask`` ``[frames, 1, H, W]`` in [0, 1] (frame size) scales γ per pixel; ``on_frame(t)``
+    is called after latent frame t is warped.
     """
     if internal_resolution < 1 or temporal_factor < 1:
         raise ValueError(f"internal_resolution and temporal_factor must be at least 1, got "
@@ -47,7 +51,8 @@ def video_noise(flow: FlowSequence, channels: int, latent_size: tuple[int, int],
         maps, occluded = map_from_backward_flow(grid.backward), grid.occlusion if occlusion else None
     else:  # a single latent frame: nothing to warp
         maps, occluded = torch.empty(0, 2, *grid_size, device=device), None
-    noise = warp_noise_sequence(maps, channels, seed=seed, method=method, occlusion=occluded, device=device)
+    noise = warp_noise_sequence(maps, channels, seed=seed, method=method, occlusion=occluded, device=device,
+                                on_frame=on_frame)
     noise = pool_to_latent(noise, internal_resolution)
     if degradation == 0:
         return noise

@@ -14,10 +14,12 @@ the unrequested part of a cell gets the remainder term). Documented choices:
 
 * **Outside the frame**: the part of P_j outside the previous frame is fresh noise of its area, so Y_j
   keeps unit variance; an octagon entirely outside, or marked in ``fresh_mask``, is fresh noise.
-* **Window sizes**: an octagon whose bounding box spans S ≤ 3 cells per axis is done in an S × S window
-  (most of them: S = 1 for integer motion, 2 for sub-pixel motion); larger ones (strong contraction)
-  in a second pass, in chunks of similar size, over their whole bounding box clipped to the frame: exact,
-  never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle footprint.
+* **Windows**: an octagon whose bounding box spans at most 2 cells per axis (sub-pixel motion, moderate
+  zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from three clipped
+  areas and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones (strong contraction)
+  go through a second pass, in chunks of similar size, over their bounding box clipped to the frame:
+  exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
+  footprint.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
   or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
   weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
@@ -30,8 +32,9 @@ from collections.abc import Callable
 
 import torch
 
-from .bridge import WINDOW, Requests, SourceGrid, warp_with
+from .bridge import WINDOW, Requests, SourceGrid
 from .polygon import cell_areas, shoelace_area
+from .warp_frame import Variant, warp_with
 from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint
 from .workspace import Workspace
 
@@ -55,7 +58,7 @@ def _extend(displacement: torch.Tensor, axis: int) -> torch.Tensor:
 
 
 def octagons(backward_map: torch.Tensor) -> torch.Tensor:
-    """Octagon vertices [H·W, 8, 2] relative to each pixel's corner (c, r) (add (c, r) for positions)."""
+    """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions)."""
     height, width = backward_map.shape[-2:]
     identity = torch.stack(torch.meshgrid(torch.arange(width, device=backward_map.device) + 0.5,
                                           torch.arange(height, device=backward_map.device) + 0.5,
@@ -67,8 +70,7 @@ def octagons(backward_map: torch.Tensor) -> torch.Tensor:
     points = (corner[:, :-1, :-1], across[:, :-1], corner[:, :-1, 1:], along[:, :, 1:],
               corner[:, 1:, 1:], across[:, 1:], corner[:, 1:, :-1], along[:, :, :-1])
     offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=backward_map.dtype)
-    vertices = torch.stack(points, dim=1).reshape(2, 8, -1).permute(2, 1, 0)
-    return vertices + offsets
+    return torch.stack(points, dim=1).reshape(2, 8, -1) + offsets.t()[:, :, None]
 
 
 def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
@@ -82,117 +84,109 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
                      workspace: Workspace) -> Requests:
     """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
 
-    Layout: a fixed block of four requests per target (the 2 × 2 window at its origin: octagons spanning
-    at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the requests of
-    octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
+    Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 window at its origin: octagons
+    spanning at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the
+    requests of octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
     """
     height, width = backward_map.shape[-2:]
     n_pixels = height * width
     device, dtype = backward_map.device, backward_map.dtype
+    chunk = _POLYGON_CHUNK if device.type == "cpu" else n_pixels
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
     vertices = octagons(backward_map)
     pixel = torch.stack(torch.meshgrid(torch.arange(width, device=device), torch.arange(height, device=device),
-                                       indexing="xy")).reshape(2, -1).t()
-    low = vertices.amin(1).floor()  # window origin relative to the pixel corner, [P, 2]
+                                       indexing="xy")).reshape(2, -1)
+    low = vertices.amin(1).floor()  # window origin relative to the pixel corner, [2, P]
     extent = (vertices.amax(1) - low).ceil().clamp(min=1.0)
-    span = extent.amax(1)
+    span = extent.amax(0)
     start = pixel.to(dtype) + low
-    outside = ((start[:, 0] >= width) | (start[:, 0] + extent[:, 0] <= 0)
-               | (start[:, 1] >= height) | (start[:, 1] + extent[:, 1] <= 0))
+    outside = ((start[0] >= width) | (start[0] + extent[0] <= 0)
+               | (start[1] >= height) | (start[1] + extent[1] <= 0))
     if fresh_mask is not None:
         outside |= fresh_mask.reshape(-1)
     folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
     regular = ~outside & ~folded
     relative = vertices - low[:, None]
-    origin = torch.where(outside[:, None], -float(SourceGrid.PAD), start).long()
-    areas = torch.zeros((n_pixels, len(FOOTPRINT_SLOTS)), device=device, dtype=dtype)
-    areas[:, 0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
-    small = torch.nonzero(regular & (span <= 2)).squeeze(1)
-    for part in small.split(_POLYGON_CHUNK if device.type == "cpu" else max(1, small.numel())):
-        found = area_of(relative[part], 2, 2, True)
+    origin = torch.where(outside, -float(SourceGrid.PAD), start).long()
+    areas = torch.zeros((len(FOOTPRINT_SLOTS), n_pixels), device=device, dtype=dtype)
+    areas[0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
+    for part in torch.nonzero(regular & (span <= 2)).squeeze(1).split(chunk):
+        found = area_of(relative[:, :, part], 2, 2, True)
         folded[part[_folded(found, found.sum((1, 2)))]] = True
-        areas[part] = found.view(-1, 4)
+        areas[:, part] = found.reshape(-1, 4).t()
     extra = []
-    medium = torch.nonzero(regular & (span == WINDOW)).squeeze(1)
-    if medium.numel():
-        found = area_of(relative[medium], WINDOW, WINDOW, True)
-        folded[medium[_folded(found, found.sum((1, 2)))]] = True
-        extra.append(_window_requests(medium, start[medium].long(), found, grid))
+    for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
+        found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
+        folded[part[_folded(found, found.sum((1, 2)))]] = True
+        extra.append(_window_requests(part, start[:, part].long(), found, grid))
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
     if large.numel():
-        extra.append(_large_requests(relative[large], start[large], large, area_of, grid, folded))
+        extra.append(_large_requests(relative[:, :, large], start[:, large], large, area_of, grid, folded))
     if folded.any():
         index = torch.nonzero(folded).squeeze(1)
-        footprint_origin, areas[index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
-        origin[index] = footprint_origin.t()
+        footprint_origin, areas[:, index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
+        origin[:, index] = footprint_origin.long()
     areas.clamp_(min=0.0)
-    slots = torch.tensor(FOOTPRINT_SLOTS, device=device)
-    source = grid.index(origin[:, 0:1], origin[:, 1:2]) + (slots // WINDOW) * grid.padded_width + slots % WINDOW
-    counter = torch.arange(n_pixels, device=device)[:, None] * WINDOW**2 + slots
+    slot_offsets = torch.tensor([grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS],
+                                device=device)
+    source = origin[1] * grid.padded_width + origin[0] + slot_offsets[:, None]
     kept = [(part, ~folded[part.target]) for part in extra]
     return Requests(
-        target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
         source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]).int(),
         area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept]),
-        counter=torch.cat([counter.reshape(-1)] + [part.counter[keep] for part, keep in kept]),
-        per_target=len(FOOTPRINT_SLOTS))
+        slots=FOOTPRINT_SLOTS,
+        target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
+        counter=torch.cat([part.counter[keep] for part, keep in kept]) if kept else None)
 
 
 def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Tensor, grid: SourceGrid) -> Requests:
-    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [n, 2], nonzero areas.
+    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [2, n], nonzero areas.
 
     Counter 9j + u + 3v; cells outside the frame are outside requests.
     """
     size = areas.shape[-1]
     u = torch.arange(size, device=index.device)
-    cell_x = (origin[:, 0, None, None] + u).expand_as(areas)
-    cell_y = (origin[:, 1, None, None] + u[:, None]).expand_as(areas)
+    cell_x = (origin[0, :, None, None] + u).expand_as(areas)
+    cell_y = (origin[1, :, None, None] + u[:, None]).expand_as(areas)
     inside = (cell_x >= 0) & (cell_x < grid.width) & (cell_y >= 0) & (cell_y < grid.height)
     source = torch.where(inside, grid.index(cell_x, cell_y), SourceGrid.OUTSIDE)
     slot = (u + WINDOW * u[:, None]).expand_as(areas)
     target = index[:, None, None].expand_as(areas)
     keep = areas > 0
-    return Requests(target[keep], source[keep], areas[keep], target[keep] * WINDOW**2 + slot[keep])
+    return Requests(source[keep], areas[keep], target=target[keep], counter=target[keep] * WINDOW**2 + slot[keep])
 
 
 def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Tensor, area_of: AreaFunction,
                     grid: SourceGrid, folded: torch.Tensor) -> Requests | None:
-    """Requests of octagons spanning more than 3 cells, in chunks of similar window size.
+    """Requests of octagons [2, 8, n] spanning more than 3 cells, in chunks of similar window size.
 
     The window is the octagon's bounding box clipped to the frame; its in-frame cells get their exact
     areas (counters 9P + j·H·W + i, i the frame pixel), the rest of the octagon one outside request
-    (counter 9j).
-    Octagons found folded are marked in ``folded``.
+    (counter 9j). Octagons found folded are marked in ``folded``.
     """
-    if index.numel() == 0:
-        return None
     height, width = grid.height, grid.width
     n_pixels = height * width
     device = relative.device
-    extent = (relative.amax(1)).ceil()
-    frame = torch.tensor([width, height], device=device, dtype=relative.dtype)
+    extent = relative.amax(1).ceil()
+    frame = torch.tensor([width, height], device=device, dtype=relative.dtype)[:, None]
     clip_low = start.clamp(min=0.0)
     clip_high = torch.minimum(start + extent, frame)
     cells = (clip_high - clip_low).clamp(min=1.0)
     shifted = relative - (clip_low - start)[:, None]
     total = shoelace_area(relative)
-    order = torch.argsort(cells[:, 0] * cells[:, 1])
+    order = torch.argsort(cells[0] * cells[1])
     parts: list[tuple[torch.Tensor, ...]] = []
     position = 0
     while position < order.numel():
-        biggest = cells[order[position]]
-        per_polygon = int(8 * biggest[0] * biggest[1])
-        count = max(1, _CHUNK_ELEMENTS // per_polygon)
+        biggest = cells[:, order[position]]
+        count = max(1, _CHUNK_ELEMENTS // int(8 * biggest[0] * biggest[1]))
         chunk = order[position:position + count]
         position += chunk.numel()
-        cols, rows = (int(c) for c in cells[chunk].amax(0))
-        areas = area_of(shifted[chunk], rows, cols, False)
-        u = torch.arange(cols, device=device)
-        v = torch.arange(rows, device=device)
-        cell_x = clip_low[chunk, 0].long()[:, None, None] + u
-        cell_y = clip_low[chunk, 1].long()[:, None, None] + v[:, None]
-        in_frame = (cell_x < width) & (cell_y < height)
-        areas = areas * in_frame
+        cols, rows = (int(c) for c in cells[:, chunk].amax(1))
+        areas = area_of(shifted[:, :, chunk], rows, cols, False)
+        cell_x = clip_low[0, chunk].long()[:, None, None] + torch.arange(cols, device=device)
+        cell_y = clip_low[1, chunk].long()[:, None, None] + torch.arange(rows, device=device)[:, None]
+        areas = areas * ((cell_x < width) & (cell_y < height))
         inside_total = areas.sum((1, 2))
         outside_area = (total[chunk] - inside_total).clamp(min=0.0)
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
@@ -203,12 +197,11 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
         parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))
         lone = index[chunk]
-        fresh_only = inside_total <= 0
         parts.append((lone, torch.full_like(lone, SourceGrid.OUTSIDE),
-                      torch.where(fresh_only, 1.0, outside_area), lone * WINDOW**2))
+                      torch.where(inside_total <= 0, 1.0, outside_area), lone * WINDOW**2))
     target, source, area, counter = (torch.cat(column) for column in zip(*parts, strict=True))
     keep = area > 0
-    return Requests(target[keep], source[keep], area[keep], counter[keep])
+    return Requests(source[keep], area[keep], target=target[keep], counter=counter[keep])
 
 
 def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,
@@ -217,10 +210,13 @@ def grid_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, c
     return polygon_requests(backward_map, fresh_mask, cell_areas, workspace)
 
 
+GRID = Variant(grid_requests, normalise_sources=False)
+
+
 def warp_grid(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
               fresh_mask: torch.Tensor | None = None, workspace: Workspace | None = None,
               dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with the grid variant (arguments as
     :func:`warp_particle.warp_particle`; ``dtype=torch.float64`` for a reference, map included)."""
-    return warp_with(grid_requests, noise, backward_map.to(dtype), seed=seed, frame=frame,
-                     fresh_mask=fresh_mask, normalise_sources=False, workspace=workspace, dtype=dtype)
+    return warp_with(GRID, noise, backward_map.to(dtype), seed=seed, frame=frame, fresh_mask=fresh_mask,
+                     workspace=workspace, dtype=dtype)

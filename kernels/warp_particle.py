@@ -18,55 +18,59 @@ from __future__ import annotations
 
 import torch
 
-from .bridge import WINDOW, Requests, SourceGrid, warp_with
-from .counter_rng import weyl_states
+from .bridge import WINDOW, Requests, SourceGrid
+from .warp_frame import Variant, warp_with
 from .workspace import Workspace
 
 FOOTPRINT_SLOTS = (0, 1, 3, 4)  # window slots u + 3v of the four bilinear corners
 
 
-def bilinear_footprint(points: torch.Tensor, height: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Window origin [2, P] (int64) and bilinear weights [P, 4] of points [2, P] (pixel units, x first).
+def bilinear_footprint(points: torch.Tensor, height: int, width: int,
+                       workspace: Workspace | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Window origin [2, P] (integral floats) and bilinear weights [4, P] of points [2, P] (pixel units).
 
     Points further than two pixels outside the frame are clamped there: all their cells stay outside.
+    Temporaries live in ``workspace`` when given.
     """
-    fx = (points[0] - 0.5).clamp_(-2.0, width + 1.0)
-    fy = (points[1] - 0.5).clamp_(-2.0, height + 1.0)
-    origin = torch.stack((fx.floor(), fy.floor()))
-    fx.sub_(origin[0])
-    fy.sub_(origin[1])
-    gx, gy = 1.0 - fx, 1.0 - fy
-    weights = torch.stack((gx * gy, fx * gy, gx * fy, fx * fy), dim=1)
-    return origin.long(), weights
+    ws = workspace or Workspace(points.device)
+    n = points.shape[1]
+    fraction = torch.sub(points, 0.5, out=ws.buffer("footprint_fraction", (2, n), points.dtype))
+    fraction[0].clamp_(-2.0, width + 1.0)
+    fraction[1].clamp_(-2.0, height + 1.0)
+    origin = torch.floor(fraction, out=ws.buffer("footprint_origin", (2, n), points.dtype))
+    fraction.sub_(origin)
+    rest = torch.sub(1.0, fraction, out=ws.buffer("footprint_rest", (2, n), points.dtype))
+    weights = ws.buffer("footprint_weights", (4, n), points.dtype)
+    for k, (x, y) in enumerate(((rest[0], rest[1]), (fraction[0], rest[1]), (rest[0], fraction[1]),
+                                (fraction[0], fraction[1]))):
+        torch.mul(x, y, out=weights[k])
+    return origin, weights
 
 
 def particle_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,
                       workspace: Workspace) -> Requests:
-    """The four bilinear requests of every target pixel of a [2, H, W] map, laid out [P, 4].
+    """The four bilinear requests of every target pixel of a [2, H, W] map, laid out [4, P].
 
     Cells outside the frame are border cells of the :class:`SourceGrid` (fresh noise); a target marked
-    in ``fresh_mask`` sends all four requests outside. Counters 9j + slot and their Weyl states repeat
-    every frame and are computed once per workspace.
+    in ``fresh_mask`` sends all four requests outside. Counters 9j + slot.
     """
     height, width = backward_map.shape[-2:]
     n_targets = height * width
     device = backward_map.device
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
-    slots = torch.tensor(FOOTPRINT_SLOTS, device=device)
-    offsets = workspace.cached("particle_offsets", (grid.padded_width, str(device)),
-                               lambda: ((slots // WINDOW) * grid.padded_width + slots % WINDOW).int())
-    origin, weights = bilinear_footprint(backward_map.reshape(2, -1), height, width)
-    source = workspace.buffer("particle_source", (n_targets, len(FOOTPRINT_SLOTS)), torch.int32)
-    torch.add(grid.index(origin[0], origin[1])[:, None], offsets, out=source)
+    offsets = workspace.cached("particle_offsets", (grid.padded_width, str(device)), lambda: torch.tensor(
+        [grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS], dtype=torch.int32, device=device))
+    origin, weights = bilinear_footprint(backward_map.reshape(2, -1), height, width, workspace)
+    cell = workspace.buffer("particle_cell", (2, n_targets), torch.int32)
+    cell.copy_(origin)
+    base = cell[1].mul_(grid.padded_width).add_(cell[0])
+    source = torch.add(base, offsets[:, None], out=workspace.buffer("particle_source", (4, n_targets), torch.int32))
     if fresh_mask is not None:
-        source.masked_fill_(fresh_mask.reshape(-1, 1), SourceGrid.OUTSIDE)
+        source.masked_fill_(fresh_mask.reshape(1, -1), SourceGrid.OUTSIDE)
+    return Requests(source.view(-1), weights.view(-1), slots=FOOTPRINT_SLOTS)
 
-    def counters() -> tuple[torch.Tensor, torch.Tensor]:
-        counter = (torch.arange(n_targets, device=device)[:, None] * WINDOW**2 + slots).reshape(-1)
-        return counter, weyl_states(counter, channels)
 
-    counter, states = workspace.cached("particle_counters", (n_targets, channels, str(device)), counters)
-    return Requests(None, source.view(-1), weights.view(-1), counter, states, per_target=len(FOOTPRINT_SLOTS))
+PARTICLE = Variant(particle_requests, normalise_sources=True, static_shapes=True)
 
 
 def warp_particle(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
@@ -78,5 +82,5 @@ def warp_particle(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int,
     ``frame`` key the normals of the split (:mod:`counter_rng`); the same inputs give the same output on
     every device.
     """
-    return warp_with(particle_requests, noise, backward_map, seed=seed, frame=frame, fresh_mask=fresh_mask,
-                     normalise_sources=True, workspace=workspace)
+    return warp_with(PARTICLE, noise, backward_map, seed=seed, frame=frame, fresh_mask=fresh_mask,
+                     workspace=workspace)

@@ -7,11 +7,11 @@ import torch
 from ..kernels.flow_sequence import FlowSequence
 from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
 from ..kernels.video_noise import video_noise
-from .frames import frames_from_images, frames_of_mask
 from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
 from .noise import TensorNoise
 from .preview import flow_preview, noise_colour
 from .progress import Progress
+from .validation import frames_from_images, frames_of_mask
 
 OCCLUSION_MODES = ("fresh noise", "stretch")
 MIN_FLOW_SIDE = 256  # optical flow is computed at the warp grid's size, but on at least this many pixels
@@ -112,9 +112,8 @@ class IntegralNoiseWarp:
             flow, shape.channels * batch, (shape.height, shape.width), seed=seed, method=method,
             internal_resolution=internal_resolution, temporal_factor=shape.temporal_factor,
             occlusion=occlusion == OCCLUSION_MODES[0], degradation=degradation, degradation_mask=mask,
-            device=_compute_device(),
+            device=_compute_device(), on_frame=lambda _: progress.advance(),
         ).cpu()
-        progress.advance(shape.frames - 1)
         samples = shape.arrange(noise)
         preview = _preview(noise[:, : shape.channels], frames, flow, shape)
         progress.advance()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
-from .frames import frames_from_images
 from .preview import flow_preview
 from .progress import Progress
+from .validation import frames_from_images
 
 
 class OpticalFlow:

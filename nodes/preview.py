@@ -20,23 +20,30 @@ def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None) -> tupl
     occlusion = torch.zeros(flow.frames, 1, *flow.grid_size, device=flow.backward.device)
     if flow.occlusion is not None:
         occlusion[1:, 0] = flow.occlusion.float()
-    top = torch.hypot(flow.backward[:, 0], flow.backward[:, 1]).max().item()
-    colour = flow_colour(arrival, max_magnitude=top).movedim(-1, 1)
+    colour = flow_colour(arrival).movedim(-1, 1)
     preview = to_frame_size(colour, flow.frame_size, "bilinear").movedim(1, -1)
     return preview.cpu(), to_frame_size(occlusion[index], flow.frame_size, "nearest-exact")[:, 0].cpu()
 
 
 def flow_colour(flow: torch.Tensor, max_magnitude: float | None = None) -> torch.Tensor:
-    """Flows ``[N, 2, H, W]`` as colour: hue = direction, saturation = speed (white = still).
+    """Flows ``[N, 2, H, W]`` as colour ``[N, H, W, 3]``: white when still, more saturated when faster,
+    hue by direction (a cosine colour wheel).
 
-    The speed is relative to ``max_magnitude`` (default: the largest in ``flow``, so all frames of a clip
-    share one scale). Hue 0 (red) is motion to the right, turning through yellow to green for motion up.
+    ``rgb_c = 1 − (|f| − ⟨f, d_c⟩) / 2·max(|f|, m)`` with ``d_c`` the on-screen directions at 0°, 120°, 240°
+    (counter-clockwise from "right") of red, green and blue, and m the speed shown at full saturation
+    (default: the largest in ``flow``, so all frames of a clip share one scale). Motion right at full speed
+    is (1, ¼, ¼).
     """
     magnitude = torch.hypot(flow[:, 0], flow[:, 1])
     top = float(magnitude.max()) if max_magnitude is None else max_magnitude
-    saturation = (magnitude / top).clamp(0, 1) if top > 0 else torch.zeros_like(magnitude)
-    hue = torch.atan2(-flow[:, 1], flow[:, 0]).div(2 * math.pi).remainder(1)
-    return _hsv_to_rgb(hue, saturation, torch.ones_like(hue)).permute(0, 2, 3, 1)
+    if top <= 0:
+        return torch.ones(flow.shape[0], *flow.shape[2:], 3, dtype=flow.dtype, device=flow.device)
+    scale = 0.5 / magnitude.clamp(min=top)  # faster than m: full saturation
+    channels = []
+    for degrees in (0.0, 120.0, 240.0):
+        x, y = math.cos(math.radians(degrees)), -math.sin(math.radians(degrees))  # y points down
+        channels.append(1 - (magnitude - flow[:, 0] * x - flow[:, 1] * y) * scale)
+    return torch.stack(channels, dim=-1)
 
 
 def noise_colour(noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
@@ -45,13 +52,6 @@ def noise_colour(noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
     rgb = noise[:, :3] if noise.shape[1] >= 3 else noise[:, :1].expand(-1, 3, -1, -1)
     rgb = (0.5 + rgb.float() / (2 * NOISE_RANGE)).clamp(0, 1)
     return F.interpolate(rgb, size=(height, width), mode="nearest-exact").permute(0, 2, 3, 1)
-
-
-def _hsv_to_rgb(hue: torch.Tensor, saturation: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    """``[N, 3, H, W]`` RGB from hue in [0, 1), saturation and value in [0, 1] (the hexcone model)."""
-    sector = hue[:, None] * 6 + hue.new_tensor([5.0, 3.0, 1.0]).view(1, 3, 1, 1)
-    k = sector.remainder(6)
-    return value[:, None] * (1 - saturation[:, None] * torch.minimum(k, 4 - k).clamp(0, 1))
 
 
 def to_frame_size(images: torch.Tensor, frame_size: tuple[int, int], mode: str) -> torch.Tensor:

@@ -134,6 +134,7 @@ def install() -> types.ModuleType:
             raise InterruptProcessingException()
 
     management.throw_exception_if_processing_interrupted = throw_exception_if_processing_interrupted
+    management.get_torch_device = lambda: torch.device("cpu")
     samplers = types.ModuleType("comfy.samplers")
     samplers.KSampler = KSampler
     sample_module = types.ModuleType("comfy.sample")

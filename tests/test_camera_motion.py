@@ -101,4 +101,4 @@ def test_node_outputs_flow_and_preview():
     assert flow.frames == 5 and flow.frame_size == (24, 40)
     assert preview.shape == (5, 24, 40, 3)
     assert torch.equal(preview[0], torch.ones(24, 40, 3))  # no motion before the first frame: white
-    assert torch.allclose(preview[1], torch.tensor([1.0, 0.0, 0.0]).expand(24, 40, 3), atol=1e-6)  # right: red
+    assert torch.allclose(preview[1], torch.tensor([1.0, 0.25, 0.25]).expand(24, 40, 3), atol=1e-6)  # right: red

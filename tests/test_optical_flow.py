@@ -22,8 +22,8 @@ def endpoint_error(estimate: torch.Tensor, truth: torch.Tensor) -> float:
 
 
 # Mean end-point errors measured on 128² clips (pixels), Farnebäck / DIS medium / fast / ultrafast:
-# translation 0.01 / 0.06 / 0.10 / 0.13, rotation 0.06 / 0.05 / 0.14 / 0.22, zoom 0.05 / 0.06 / 0.16 / 0.20;
-# the bounds leave about 2× headroom.
+# translation 0.01 / 0.05 / 0.14 / 0.15, rotation 0.05 / 0.05 / 0.15 / 0.21, zoom 0.05 / 0.05 / 0.12 / 0.18;
+# the bounds leave 1.4× to 2.5× headroom.
 @pytest.mark.parametrize(("motion", "bound"), [
     ({"pan_x": 3.4, "pan_y": -2.3}, {"dis_ultrafast": 0.25, "dis_fast": 0.2, "dis_medium": 0.12, "farneback": 0.03}),
     ({"rotate_degrees": 2.0}, {"dis_ultrafast": 0.4, "dis_fast": 0.3, "dis_medium": 0.1, "farneback": 0.12}),
@@ -51,8 +51,8 @@ def test_flow_at_half_scale_is_in_pixels_of_the_half_grid():
 
 def test_occlusion_marks_the_strip_a_moving_square_uncovers():
     """A textured square slides 8 px per frame over a still background; in each next frame the strip its
-    left edge leaves behind is disoccluded. Measured (dis_medium, full scale): 87 % of that strip is marked
-    and 0.1 % of the pixels away from the square's edges."""
+    left edge leaves behind is disoccluded. Measured (dis_medium, full scale): 89 % of that strip is marked
+    and 0.08 % of the pixels away from the square's edges."""
     images, disoccluded = occlusion_clip(6, 128, 128, square=48, speed=8)
     flow = estimate_flow(images.movedim(-1, 1), "dis_medium", scale=1.0)
     recall = (flow.occlusion & disoccluded).sum() / disoccluded.sum()
@@ -106,8 +106,9 @@ def test_node_runs_with_progress_and_returns_frame_aligned_outputs(fake_comfy):
     assert flow.frames == 5 and flow.grid_size == (32, 48) and flow.frame_size == (64, 96)
     assert preview.shape == (5, 64, 96, 3) and occlusion.shape == (5, 64, 96)
     assert torch.equal(preview[0], torch.ones(64, 96, 3)) and not occlusion[0].any()
-    red = preview[1:, MARGIN:-MARGIN, MARGIN:-MARGIN]  # picture moves right: hue 0
-    assert (red[..., 0] > 0.99).all() and (red[..., 1:] < 0.2).all()
+    red = preview[1:, MARGIN:-MARGIN, MARGIN:-MARGIN]  # picture moves right: red, green = blue below ½
+    assert (red[..., 0] > 0.99).all() and (red[..., 1:] < 0.5).all()
+    assert ((red[..., 1] - red[..., 2]).abs() < 0.05).all()
     bar = fake_comfy.utils.ProgressBar.instances[-1]
     assert bar.updates[-1] == (5, 5) and len(bar.updates) == 5
 

@@ -37,10 +37,10 @@ def wiggly_map(height, width):
 
 
 def targets_of(requests: Requests, n_targets: int) -> torch.Tensor:
-    """The target of every request (implicit in the fixed [P, K] block)."""
+    """The target of every request (implicit in the fixed [K, P] block)."""
     if requests.per_target is None:
         return requests.target
-    fixed = torch.arange(n_targets).repeat_interleave(requests.per_target)
+    fixed = torch.arange(n_targets).repeat(requests.per_target)
     return fixed if requests.target is None else torch.cat((fixed, requests.target))
 
 
@@ -130,7 +130,7 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
 
 def test_octagons_follow_the_documented_interpolation():
     m = wiggly_map(6, 7)
-    got = octagons(m).reshape(6, 7, 8, 2).double().numpy()
+    got = octagons(m).permute(2, 1, 0).reshape(6, 7, 8, 2).double().numpy()
     corners = np.stack(np.meshgrid(np.arange(7), np.arange(6), indexing="xy"), -1)[:, :, None, :]
     assert np.abs(got + corners - reference_octagons(m.numpy())).max() < 1e-5
 
@@ -142,7 +142,7 @@ def test_affine_maps_give_parallelograms_of_area_det(matrix, monkeypatch):
     monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 4096)  # several chunks in the second pass
     height, width = 24, 26
     m = affine_map(height, width, matrix, (0.31, -0.17))
-    vertices = octagons(m).double()
+    vertices = octagons(m).permute(2, 1, 0).double()  # [P, 8, 2]
     a = torch.tensor(matrix, dtype=torch.float64)
     unit = torch.tensor([[0, 0], [0.5, 0], [1, 0], [1, 0.5], [1, 1], [0.5, 1], [0, 1], [0, 0.5]], dtype=torch.float64)
     expected_edges = (unit.roll(-1, 0) - unit) @ a.t()
@@ -204,8 +204,8 @@ def test_bridge_increments_have_the_brownian_bridge_law(normalise):
     a = torch.tensor([0.2, 0.3, 0.1])
     w = a / a.sum() if normalise else a
     cells = SourceGrid(1, copies).index(torch.arange(copies), torch.zeros(copies, dtype=torch.int64))
-    requests = Requests(target=torch.arange(3 * copies), source=cells.repeat_interleave(3),
-                        area=a.repeat(copies), counter=torch.arange(3 * copies))
+    requests = Requests(source=cells.repeat_interleave(3), area=a.repeat(copies), target=torch.arange(3 * copies),
+                        counter=torch.arange(3 * copies))
     values = torch.full((1, 1, copies), x)
     y = bridge_split(values, requests, 3 * copies, request_key=stream_key(1, 1, Stream.REQUEST),
                      pad_key=None if normalise else stream_key(1, 1, Stream.PAD), normalise_sources=normalise)

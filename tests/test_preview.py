@@ -1,0 +1,53 @@
+"""Preview images: the flow colour wheel and the noise colouring."""
+
+import math
+
+import torch
+
+from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.nodes.preview import flow_colour, flow_preview, noise_colour
+
+
+def test_flow_colour_against_angle_formula():
+    """rgb_c = 1 − S·(1 − cos(θ − φ_c))/2 with θ the on-screen angle (counter-clockwise, y up), S = speed/max,
+    φ = 0°, 120°, 240°."""
+    flow = torch.randn(2, 2, 5, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    colour = flow_colour(flow, max_magnitude=3.0)
+    theta = torch.atan2(-flow[:, 1], flow[:, 0])
+    speed = (flow.norm(dim=1) / 3.0).clamp(max=1)
+    for channel, degrees in enumerate((0, 120, 240)):
+        expected = 1 - speed * (1 - torch.cos(theta - math.radians(degrees))) / 2
+        torch.testing.assert_close(colour[..., channel], expected.clamp(0, 1))
+
+
+def test_still_is_white_and_the_fastest_motion_sets_the_scale():
+    flow = torch.zeros(2, 2, 3, 3)
+    assert torch.equal(flow_colour(flow), torch.ones(2, 3, 3, 3))
+    flow[1, 0] = 4.0
+    flow[1, 0, 0, 0] = 2.0
+    colour = flow_colour(flow)
+    assert torch.allclose(colour[1, 1, 1], torch.tensor([1.0, 0.25, 0.25]))
+    assert torch.allclose(colour[1, 0, 0], torch.tensor([1.0, 0.625, 0.625]))
+
+
+def test_noise_colour_maps_two_and_a_half_sigma_to_the_range_and_repeats_pixels():
+    noise = torch.tensor([[[[-2.5, 0.0], [1.25, 5.0]]]]).expand(1, 3, 2, 2)
+    colour = noise_colour(noise, 4, 4)
+    assert colour.shape == (1, 4, 4, 3)
+    assert colour[0, :2, :2].eq(0.0).all() and colour[0, :2, 2:].eq(0.5).all()
+    assert colour[0, 2:, :2].eq(0.75).all() and colour[0, 2:, 2:].eq(1.0).all()
+    grey = noise_colour(torch.zeros(2, 1, 2, 2), 2, 2)
+    assert grey.eq(0.5).all() and grey.shape == (2, 2, 2, 3)
+
+
+def test_flow_preview_is_frame_aligned_at_the_frame_size():
+    backward = torch.zeros(2, 2, 4, 4)
+    backward[1, 0] = -1.0  # frame 2 came from the left: its content moved right
+    occlusion = torch.zeros(2, 4, 4, dtype=torch.bool)
+    occlusion[1, :, :2] = True
+    preview, mask = flow_preview(FlowSequence(-backward, backward, (8, 8), occlusion))
+    assert preview.shape == (3, 8, 8, 3) and mask.shape == (3, 8, 8)
+    assert preview[:2].eq(1.0).all() and torch.allclose(preview[2], torch.tensor([1.0, 0.25, 0.25]).expand(8, 8, 3))
+    assert mask[:2].eq(0).all() and mask[2, :, :4].eq(1).all() and mask[2, :, 4:].eq(0).all()
+    subset, _ = flow_preview(FlowSequence(-backward, backward, (8, 8), occlusion), torch.tensor([2]))
+    assert torch.equal(subset, preview[2:])
