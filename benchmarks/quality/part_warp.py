@@ -3,7 +3,8 @@
 Noise modes: independent per frame, one fixed frame for all, particle- and grid-warped along the known
 motion by the pack's kernels (``kernels.noise_warp.warp_noise_sequence``), and a bilinear resampling of the
 previous frame's noise (a naive baseline kept here, not in the pack: it blurs the noise and lowers its
-variance). Metrics per seed: warping error along the known motion, PSNR to the input, and sticking.
+variance). Metrics per seed: warping error along the known motion, PSNR to the input, sticking, detail and
+the noise's own standard deviation.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch
 
 from temporal_noise.kernels import seeded_noise
 from temporal_noise.kernels.flow_maps import sample_bilinear
+from temporal_noise.kernels.noise_warp import warp_noise_sequence
 
 from . import metrics
 from .metrics import visible
@@ -59,9 +61,7 @@ def bilinear_noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
 def _warped(method: str) -> Callable[[list[int], torch.Tensor], torch.Tensor]:
     def noise(seeds: list[int], maps: torch.Tensor) -> torch.Tensor:
         """[B, T, C, H, W] from ``kernels.warp_noise_sequence``: one call warps all seeds' channels
-        (channels are independent noise fields moved by the same map)."""
-        from temporal_noise.kernels.noise_warp import warp_noise_sequence
-
+        (channels are independent noise fields moved by the same map), seeded by the first seed."""
         warped = warp_noise_sequence(maps, CHANNELS * len(seeds), seed=seeds[0], method=method)
         return warped.view(len(maps) + 1, len(seeds), CHANNELS, SIZE, SIZE).transpose(0, 1)
 
@@ -93,7 +93,7 @@ def edit(model: TinyUNet, videos: torch.Tensor, noise: torch.Tensor) -> torch.Te
     frames = videos.transpose(1, 2).flatten(0, 1)
     with torch.no_grad():
         out = sdedit(model, frames, noise.flatten(0, 1), SDEDIT_START, SDEDIT_STEPS)
-    return out.view(videos.shape[0], FRAMES, *videos.shape[1:2], SIZE, SIZE).transpose(1, 2)
+    return out.view(videos.shape[0], FRAMES, videos.shape[1], SIZE, SIZE).transpose(1, 2)
 
 
 @dataclass

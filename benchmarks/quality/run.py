@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.quality import figures, part_freeinit, part_warp, report, training  # noqa: E402
-from benchmarks.quality.sampling import per_seed_noise, sample_video  # noqa: E402
+from benchmarks.quality.sampling import image_denoiser, per_seed_noise, sample_video  # noqa: E402
 from benchmarks.quality.scenes import FRAMES, SIZE, random_images  # noqa: E402
 from benchmarks.quality.schedule import ddim_sample, ddim_timesteps  # noqa: E402
 
@@ -36,12 +36,36 @@ def quality_figure(models: training.Models, out: Path) -> None:
     """Data | image UNet samples, and a few video UNet samples: do the models make discs?"""
     with torch.no_grad():
         noise = torch.randn(16, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
-        images = ddim_sample(lambda x, t: models.image(x, t), noise, ddim_timesteps(DDIM_STEPS))
+        images = ddim_sample(image_denoiser(models.image), noise, ddim_timesteps(DDIM_STEPS))
         videos = sample_video(models.video, per_seed_noise([100, 101], (3, FRAMES, SIZE, SIZE)), DDIM_STEPS)
     data = random_images(16, torch.Generator().manual_seed(2))
     top = figures.side_by_side(figures.image_grid(data, 4), figures.image_grid(images, 4))
     rows = figures.labelled_rows([(f"video UNet\nsample {i + 1}", video) for i, video in enumerate(videos)])
     figures.save(out / "models.png", figures.side_by_side(top, rows))
+
+
+def freeinit_part(models: training.Models, seeds: list[int], out: Path) -> part_freeinit.FreeInitResults:
+    """Part A with every variant, and its figure: data | baseline | FreeInit +4 for a few seeds."""
+    generated = part_freeinit.generate(models.video, seeds, part_freeinit.variants(full=True), DDIM_STEPS)
+    data = part_freeinit.data_videos(seeds)
+    results = part_freeinit.compare(generated, data, part_freeinit.reference_videos(4 * len(seeds)))
+    baseline, *variants = generated
+    best = next(label for label in variants if label.endswith("+4"))
+    rows = []
+    for i in range(FIGURE_SEEDS):
+        rows += [(f"data {i}", data[i]), (f"baseline {i}", generated[baseline].videos[i]),
+                 (f"FreeInit +4 {i}", generated[best].videos[i])]
+    figures.save(out / "freeinit.png", figures.labelled_rows(rows))
+    return results
+
+
+def warp_part(models: training.Models, seeds: list[int], out: Path) -> part_warp.WarpResults:
+    """Part B with every noise mode, and its figure: the noise modes side by side for two motions."""
+    results = part_warp.run(models.image, seeds, list(part_warp.NOISE_MODES))
+    rows = [(f"{motion}\n{mode}", video) for motion in FIGURE_MOTIONS
+            for mode, video in results.examples[motion].items()]
+    figures.save(out / "warp.png", figures.labelled_rows(rows))
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -66,25 +90,12 @@ def main(argv: list[str] | None = None) -> None:
     models = training.load_or_train(plan, training.cache_dir(args.cache))
     timings["models (train or load)"] = time.perf_counter() - started
     quality_figure(models, out)
-
     started = time.perf_counter()
-    generated = part_freeinit.generate(models.video, seeds, part_freeinit.variants(full=True), DDIM_STEPS)
-    data = part_freeinit.data_videos(seeds)
-    freeinit = part_freeinit.compare(generated, data, part_freeinit.reference_videos(4 * args.seeds))
+    freeinit = freeinit_part(models, seeds, out)
     timings["part A (FreeInit)"] = time.perf_counter() - started
-    labels = list(generated)
-    best = next(label for label in labels if label.endswith("+4"))
-    rows = []
-    for i in range(FIGURE_SEEDS):
-        rows += [(f"data {i}", data[i]), (f"baseline {i}", generated[labels[0]].videos[i]),
-                 (f"FreeInit +4 {i}", generated[best].videos[i])]
-    figures.save(out / "freeinit.png", figures.labelled_rows(rows))
-
     started = time.perf_counter()
-    warp = part_warp.run(models.image, seeds, list(part_warp.NOISE_MODES))
+    warp = warp_part(models, seeds, out)
     timings["part B (warping)"] = time.perf_counter() - started
-    rows = [(f"{motion}\n{mode}", video) for motion in FIGURE_MOTIONS for mode, video in warp.examples[motion].items()]
-    figures.save(out / "warp.png", figures.labelled_rows(rows))
 
     lines = [
         "# Quality benchmark results",
@@ -100,7 +111,8 @@ def main(argv: list[str] | None = None) -> None:
         "",
         "## Part B: SDEdit with warped noise (image UNet per frame)",
         "",
-        "Warping error and PSNR columns: ratio of means (difference/std; seeds improved).",
+        "vs independent, vs fixed, detail: ratio of means (difference/std; seeds improved); PSNR and sticking vs "
+        "independent: paired difference (difference/std).",
         "",
         report.warp_table(warp),
         "",
