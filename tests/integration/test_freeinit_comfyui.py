@@ -87,3 +87,27 @@ def test_interrupt_during_the_second_pass(comfy: ComfyClient) -> None:
     assert max(interrupted.progress_values(graphs.SAMPLER)) < 2 * steps
     follow_up = graphs.animatediff_graph(frames=FRAMES, size=SIZE, steps=1, seed=14, controlnet=None)
     comfy.run(follow_up.nodes, RUN_TIMEOUT_S).assert_success()
+
+
+def test_freeinit_sampler_with_ade_context_windows(comfyui: ComfyServer, comfy: ComfyClient) -> None:
+    """8 frames sampled in sliding windows of 4 (overlap 2) by AnimateDiff-Evolved, on every pass."""
+    graph = freeinit_graph(seed=15, steps=2, iterations=2, coarse_to_fine=False)
+    graph.nodes["context"] = node("ADE_StandardUniformContextOptions", context_length=4, context_stride=1,
+                                  context_overlap=2, fuse_method="pyramid", use_on_equal_length=False,
+                                  start_percent=0.0, guarantee_steps=1)
+    graph.nodes[graphs.ANIMATEDIFF]["inputs"]["context_options"] = ["context", 0]
+    result = comfy.run(graph.nodes, RUN_TIMEOUT_S).assert_success()
+    assert "Sliding context window sampling activated" in comfyui.log()
+    result.assert_progress_complete(graphs.SAMPLER, total=2 * 2)
+    final = saved_latent(comfyui, result, "final")
+    assert final.shape == (FRAMES, 4, SIZE // 8, SIZE // 8) and torch.isfinite(final).all()
+
+
+def test_warns_when_ade_iterates_too(comfyui: ComfyServer, comfy: ComfyClient) -> None:
+    graph = freeinit_graph(seed=16, steps=1, iterations=1, coarse_to_fine=False)
+    graph.nodes["iteration_opts"] = node("ADE_IterationOptsDefault", iterations=2)
+    graph.nodes["sample_settings"] = node("ADE_AnimateDiffSamplingSettings", batch_offset=0, noise_type="default",
+                                          seed_gen="comfy", seed_offset=0, iteration_opts=["iteration_opts", 0])
+    graph.nodes[graphs.ANIMATEDIFF]["inputs"]["sample_settings"] = ["sample_settings", 0]
+    comfy.run(graph.nodes, RUN_TIMEOUT_S).assert_success()
+    assert "iteration options run 2 iterations of their own" in comfyui.log()
