@@ -13,12 +13,7 @@ from temporal_noise.kernels.flow_sequence import FlowSequence
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp
 
 
-@pytest.fixture
-def comfy(fake_comfy):
-    return fake_comfy
-
-
-def run(comfy, *, method="grid", internal_resolution=1, seed=0, degradation=0.0, occlusion="fresh noise",
+def run(fake_comfy, *, method="grid", internal_resolution=1, seed=0, degradation=0.0, occlusion="fresh noise",
         flow_preset="dis_medium", channels=4, spatial_factor=8, temporal_factor=0, **inputs):
     return IntegralNoiseWarp().warp(method, internal_resolution, seed, degradation, occlusion, flow_preset,
                                     channels, spatial_factor, temporal_factor, **inputs)
@@ -42,21 +37,21 @@ FAMILIES = {
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_noise_takes_the_latent_shape_of_each_model_family(comfy, family):
+def test_noise_takes_the_latent_shape_of_each_model_family(fake_comfy, family):
     frames, (height, width), latent_shape, (channels, spatial, temporal) = FAMILIES[family]
     flow = camera_motion_flow(frames, height, width, pan_x=3.0, zoom=1.01)
-    noise, latent, preview = run(comfy, flow=flow, latent={"samples": torch.zeros(latent_shape)})
+    noise, latent, preview = run(fake_comfy, flow=flow, latent={"samples": torch.zeros(latent_shape)})
     assert noise.samples.shape == latent["samples"].shape == latent_shape
     assert torch.equal(noise.generate_noise({"samples": torch.zeros(latent_shape)}), latent["samples"])
     latent_frames = latent_shape[0] if len(latent_shape) == 4 else latent_shape[2]
     assert preview.shape == (latent_frames, height, 2 * width, 3)
-    _, explicit, _ = run(comfy, flow=flow, channels=channels, spatial_factor=spatial, temporal_factor=temporal)
+    _, explicit, _ = run(fake_comfy, flow=flow, channels=channels, spatial_factor=spatial, temporal_factor=temporal)
     assert torch.equal(explicit["samples"], latent["samples"])  # the same noise either way
 
 
-def test_noise_refuses_a_latent_of_another_shape_naming_both(comfy):
+def test_noise_refuses_a_latent_of_another_shape_naming_both(fake_comfy):
     flow = camera_motion_flow(16, 64, 64, pan_x=1.0)
-    noise, _, _ = run(comfy, flow=flow, latent={"samples": torch.zeros(16, 4, 8, 8)})
+    noise, _, _ = run(fake_comfy, flow=flow, latent={"samples": torch.zeros(16, 4, 8, 8)})
     with pytest.raises(ValueError, match=r"shape \(16, 4, 8, 8\) .* shape \(16, 16, 8, 8\)"):
         noise.generate_noise({"samples": torch.zeros(16, 16, 8, 8)})  # e.g. fix_empty_latent_channels to 16
     assert noise.generate_noise({"samples": torch.zeros(16, 4, 1, 8, 8)}).shape == (16, 4, 1, 8, 8)
@@ -71,7 +66,7 @@ def ks_and_variance(values: torch.Tensor) -> tuple[float, float]:
 @pytest.mark.parametrize(("method", "internal_resolution", "degradation"), [
     ("grid", 1, 0.0), ("grid", 2, 0.3), ("particle", 2, 0.0), ("particle", 1, 0.6),
 ])
-def test_latent_output_is_standard_normal_in_every_frame(comfy, method, internal_resolution, degradation):
+def test_latent_output_is_standard_normal_in_every_frame(fake_comfy, method, internal_resolution, degradation):
     """Per frame (4×64×64 = 16384 values): KS p > 10⁻⁴ against N(0, 1) and the variance within the 99.99 %
     chi-square interval (about 1 ± 0.043), under rotation + zoom + pan and an optional degradation mask
     (thresholds Bonferroni-sized for the 32 frames tested). Measured: smallest p 0.0055, variances 0.980 to
@@ -79,7 +74,7 @@ def test_latent_output_is_standard_normal_in_every_frame(comfy, method, internal
     flow = camera_motion_flow(8, 512, 512, pan_x=2.5, pan_y=-1.0, zoom=1.02, rotate_degrees=1.5)
     mask = torch.zeros(512, 512)
     mask[:, 256:] = 1.0
-    _, latent, _ = run(comfy, flow=flow, method=method, internal_resolution=internal_resolution,
+    _, latent, _ = run(fake_comfy, flow=flow, method=method, internal_resolution=internal_resolution,
                        degradation=degradation, degradation_mask=mask, seed=7)
     samples = latent["samples"]
     assert samples.shape == (8, 4, 64, 64) and samples.dtype == torch.float32
@@ -92,11 +87,11 @@ def test_latent_output_is_standard_normal_in_every_frame(comfy, method, internal
         assert abs(frame.mean().item()) < 4 / math.sqrt(n)
 
 
-def test_same_seed_same_noise_other_seed_other_noise(comfy):
+def test_same_seed_same_noise_other_seed_other_noise(fake_comfy):
     flow = camera_motion_flow(4, 256, 256, rotate_degrees=3.0)
-    first = run(comfy, flow=flow, seed=3)[1]["samples"]
-    assert torch.equal(first, run(comfy, flow=flow, seed=3)[1]["samples"])
-    other = run(comfy, flow=flow, seed=4)[1]["samples"]
+    first = run(fake_comfy, flow=flow, seed=3)[1]["samples"]
+    assert torch.equal(first, run(fake_comfy, flow=flow, seed=3)[1]["samples"])
+    other = run(fake_comfy, flow=flow, seed=4)[1]["samples"]
     # frame 0 holds 4×32×32 independent values per seed: |r| < 0.1 is over 6 standard deviations
     assert abs(torch.corrcoef(torch.stack([first[0].flatten(), other[0].flatten()]))[0, 1]) < 0.1
 
@@ -110,63 +105,63 @@ def shifted_correlation(noise: torch.Tensor, shift: int) -> float:
     return sum(values) / len(values)
 
 
-def test_noise_follows_the_motion_of_a_video(comfy):
+def test_noise_follows_the_motion_of_a_video(fake_comfy):
     """A texture sliding right 8 px per frame (one latent pixel), flow estimated from the frames: each noise
     frame matches the previous one moved by one latent pixel (measured correlation 0.99998); independent
     noise does not (-0.011)."""
     images, _ = moving_texture_clip(6, 256, 256, pan_x=8.0)
-    _, latent, _ = run(comfy, images=images, internal_resolution=2)
+    _, latent, _ = run(fake_comfy, images=images, internal_resolution=2)
     warped = shifted_correlation(latent["samples"], 1)
     independent = shifted_correlation(torch.randn(6, 4, 32, 32, generator=torch.Generator().manual_seed(0)), 1)
     assert warped > 0.99
     assert abs(independent) < 0.05
 
 
-def test_half_pixel_motion_splits_each_noise_pixel_between_two(comfy):
+def test_half_pixel_motion_splits_each_noise_pixel_between_two(fake_comfy):
     """At 4 px per frame (half a latent pixel) a latent pixel covers half of each of two previous pixels, so
     E[Y_j | X] = (X_j + X_{j-1})/2 and Corr(Y_j, X_j) = Corr(Y_j, X_{j-1}) = 1/2 (measured 0.49 and 0.50)."""
     images, _ = moving_texture_clip(6, 256, 256, pan_x=4.0)
-    _, latent, _ = run(comfy, images=images, method="particle", internal_resolution=2)
+    _, latent, _ = run(fake_comfy, images=images, method="particle", internal_resolution=2)
     assert abs(shifted_correlation(latent["samples"], 0) - 0.5) < 0.04
     assert abs(shifted_correlation(latent["samples"], 1) - 0.5) < 0.04
 
 
-def test_video_latent_frames_follow_the_motion_over_the_vae_time_step(comfy):
+def test_video_latent_frames_follow_the_motion_over_the_vae_time_step(fake_comfy):
     """Wan-style 4x temporal compression, 4 px per frame (half a latent pixel): consecutive latent frames are
     16 px = 2 latent pixels apart, and the noise follows in one composed step (measured correlation 1.0;
     warping every frame and keeping every 4th would keep only about 6/16)."""
     flow = camera_motion_flow(17, 128, 128, pan_x=4.0)
-    _, latent, _ = run(comfy, flow=flow, latent={"samples": torch.zeros(1, 16, 5, 16, 16)})
+    _, latent, _ = run(fake_comfy, flow=flow, latent={"samples": torch.zeros(1, 16, 5, 16, 16)})
     frames = latent["samples"][0].movedim(1, 0)
     assert shifted_correlation(frames, 2) > 0.99
 
 
-def test_fresh_noise_replaces_only_occluded_pixels(comfy):
+def test_fresh_noise_replaces_only_occluded_pixels(fake_comfy):
     forward = torch.zeros(1, 2, 16, 16)
     occlusion = torch.zeros(1, 16, 16, dtype=torch.bool)
     occlusion[0, 4:8, 8:12] = True
     flow = FlowSequence(forward, forward, (128, 128), occlusion)
-    fresh = run(comfy, flow=flow, occlusion="fresh noise")[1]["samples"]
-    stretched = run(comfy, flow=flow, occlusion="stretch")[1]["samples"]
+    fresh = run(fake_comfy, flow=flow, occlusion="fresh noise")[1]["samples"]
+    stretched = run(fake_comfy, flow=flow, occlusion="stretch")[1]["samples"]
     assert torch.equal(fresh[0], stretched[0]) and torch.equal(stretched[1], stretched[0])
     changed = (fresh[1] != stretched[1]).any(0)
     assert torch.equal(changed, occlusion[0])
 
 
-def test_degradation_blends_fresh_noise_and_the_mask_limits_it(comfy):
+def test_degradation_blends_fresh_noise_and_the_mask_limits_it(fake_comfy):
     flow = camera_motion_flow(4, 256, 256, pan_x=2.0)
-    strict = run(comfy, flow=flow)[1]["samples"]
+    strict = run(fake_comfy, flow=flow)[1]["samples"]
     mask = torch.zeros(256, 256)
     mask[:, 128:] = 1.0
-    blended = run(comfy, flow=flow, degradation=0.5, degradation_mask=mask)[1]["samples"]
+    blended = run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=mask)[1]["samples"]
     assert torch.equal(blended[..., :16], strict[..., :16])
     right = torch.corrcoef(torch.stack([blended[..., 16:].flatten(), strict[..., 16:].flatten()]))[0, 1]
     assert abs(right.item() - 1 / math.sqrt(2)) < 0.03  # (1-γ)/√((1-γ)² + γ²) at γ = ½
 
 
-def test_preview_shows_the_frames_of_each_latent_frame_beside_the_noise(comfy):
+def test_preview_shows_the_frames_of_each_latent_frame_beside_the_noise(fake_comfy):
     images, _ = moving_texture_clip(9, 64, 96, pan_x=2.0)
-    _, latent, preview = run(comfy, images=images, channels=16, temporal_factor=4)
+    _, latent, preview = run(fake_comfy, images=images, channels=16, temporal_factor=4)
     assert latent["samples"].shape == (1, 16, 3, 8, 12)
     assert preview.shape == (3, 64, 192, 3)
     assert torch.equal(preview[:, :, :96], images[[0, 4, 8]])
@@ -174,16 +169,16 @@ def test_preview_shows_the_frames_of_each_latent_frame_beside_the_noise(comfy):
     assert torch.allclose(preview[0, 0, 96], first_noise_pixel)
 
 
-def test_progress_counts_flow_and_warp_and_honours_interrupt(comfy):
+def test_progress_counts_flow_and_warp_and_honours_interrupt(fake_comfy):
     images, _ = moving_texture_clip(5, 64, 64, pan_x=2.0)
-    run(comfy, images=images)
-    updates = comfy.utils.ProgressBar.instances[-1].updates
+    run(fake_comfy, images=images)
+    updates = fake_comfy.utils.ProgressBar.instances[-1].updates
     assert updates == [(value, 9) for value in range(1, 10)]  # 4 flow pairs, 4 warped frames, 1 finish
-    run(comfy, images=images, channels=16, temporal_factor=4)
-    assert comfy.utils.ProgressBar.instances[-1].updates[-1] == (6, 6)  # 4 flow pairs, 1 warp (2 latent frames)
-    comfy.model_management.interrupted = True
-    with pytest.raises(comfy.model_management.InterruptProcessingException):
-        run(comfy, images=images)
+    run(fake_comfy, images=images, channels=16, temporal_factor=4)
+    assert fake_comfy.utils.ProgressBar.instances[-1].updates[-1] == (6, 6)  # 4 flow pairs, 1 warp (2 latent frames)
+    fake_comfy.model_management.interrupted = True
+    with pytest.raises(fake_comfy.model_management.InterruptProcessingException):
+        run(fake_comfy, images=images)
 
 
 def nan_frames():
@@ -212,6 +207,6 @@ def nan_frames():
     ({"flow": camera_motion_flow(4, 64, 64), "latent": {"samples": torch.zeros(4, 4, 8, 16)}},
      "different aspect ratios"),
 ])
-def test_bad_inputs_name_the_input(comfy, inputs, message):
+def test_bad_inputs_name_the_input(fake_comfy, inputs, message):
     with pytest.raises(ValueError, match=message):
-        run(comfy, **inputs)
+        run(fake_comfy, **inputs)
