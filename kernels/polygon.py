@@ -62,26 +62,28 @@ def _quadrant_areas(vertices: torch.Tensor) -> torch.Tensor:
     """Areas [N, 2, 2] of polygons inside [0, 2]²: three clipped areas and the total, by Green's theorem.
 
     below = |P ∩ {y < 1}| = Σ ∫ x dy over the edges clamped to y ≤ 1, left = |P ∩ {x < 1}| = −Σ ∫ y dx over
-    the edges clamped to x ≤ 1, corner = |P ∩ {x < 1, y < 1}| = Σ ∫ min(x, 1) dy over the edges clamped to
-    y ≤ 1 (the relu integral above), total = shoelace; the four cells follow by inclusion–exclusion.
+    the edges clamped to x ≤ 1 (the same integral with the axes swapped, so both run as one [2, K, N]
+    batch), corner = |P ∩ {x < 1, y < 1}| = Σ ∫ min(x, 1) dy over the edges clamped to y ≤ 1 (the relu
+    integral above), total = shoelace; the four cells follow by inclusion–exclusion.
     """
-    xa, ya = vertices
-    xb, yb = xa.roll(-1, 0), ya.roll(-1, 0)
-    dx, dy = xb - xa, yb - ya
-    total = 0.5 * (xa * yb - xb * ya).sum(0)
-    y0, y1 = ya.clamp(max=1.0), yb.clamp(max=1.0)
-    slope = torch.where(dy != 0, dx / torch.where(dy != 0, dy, 1.0), 0.0)
-    x0, x1 = xa + (y0 - ya) * slope, xa + (y1 - ya) * slope
-    rise = y1 - y0
-    mid = 0.5 * (x0 + x1)
-    below = (mid * rise).sum(0)
-    lo, hi = torch.minimum(x0, x1), torch.maximum(x0, x1)
+    following = vertices.roll(-1, 1)
+    step = following - vertices  # (dx, dy) of every edge
+    total = (vertices[0] * following[1] - following[0] * vertices[1]).sum(0).mul_(0.5)
+    moving = step != 0
+    slope = torch.where(moving, step.flip(0) / torch.where(moving, step, 1.0), 0.0)  # (dy/dx, dx/dy)
+    low = vertices.clamp(max=1.0)  # edge ends clamped to x ≤ 1 (row 0) and y ≤ 1 (row 1)
+    rise = following.clamp(max=1.0)
+    across = vertices.flip(0)
+    at_low = torch.addcmul(across, low - vertices, slope)  # y at the clamped x (row 0), x at the clamped y (row 1)
+    at_high = torch.addcmul(across, rise - vertices, slope)
+    rise.sub_(low)
+    mid = at_low.add(at_high).mul_(0.5)
+    clipped = (mid * rise).sum(1)  # [∫ y dx over x ≤ 1, ∫ x dy over y ≤ 1]
+    left, below = -clipped[0], clipped[1]
+    lo, hi = torch.minimum(at_low[1], at_high[1]), torch.maximum(at_low[1], at_high[1])
     d = torch.minimum(1.0 - lo, hi - 1.0).clamp_(min=0.0)
-    inner = mid - (mid - 1.0).clamp_(min=0.0) - d.square_().mul_(0.5 / (hi - lo).clamp_(min=_TINY))
-    corner = (inner * rise).sum(0)
-    u0, u1 = xa.clamp(max=1.0), xb.clamp(max=1.0)
-    slope = torch.where(dx != 0, dy / torch.where(dx != 0, dx, 1.0), 0.0)
-    left = -(0.5 * ((ya + (u0 - xa) * slope) + (ya + (u1 - xa) * slope)) * (u1 - u0)).sum(0)
+    inner = d.square_().div_((hi - lo).clamp_(min=_TINY)).mul_(-0.5).add_(mid[1]).sub_((mid[1] - 1.0).clamp_(min=0.0))
+    corner = (inner * rise[1]).sum(0)
     return torch.stack((corner, below - corner, left - corner, total - below - left + corner), 1).view(-1, 2, 2)
 
 

@@ -87,33 +87,38 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 window at its origin: octagons
     spanning at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the
     requests of octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
+    The 2 × 2 areas are evaluated over contiguous runs of octagons (every octagon of the run; those that
+    need a larger window or are outside keep their other requests).
     """
     height, width = backward_map.shape[-2:]
     n_pixels = height * width
     device, dtype = backward_map.device, backward_map.dtype
     chunk = _POLYGON_CHUNK if device.type == "cpu" else n_pixels
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
-    vertices = octagons(backward_map)
+    relative = octagons(backward_map)
+    low = relative.amin(1).floor_()  # window origin relative to the pixel corner, [2, P]
+    relative.sub_(low[:, None])
+    extent = relative.amax(1).ceil_().clamp_(min=1.0)
+    span = extent.amax(0)
     pixel = torch.stack(torch.meshgrid(torch.arange(width, device=device), torch.arange(height, device=device),
                                        indexing="xy")).reshape(2, -1)
-    low = vertices.amin(1).floor()  # window origin relative to the pixel corner, [2, P]
-    extent = (vertices.amax(1) - low).ceil().clamp(min=1.0)
-    span = extent.amax(0)
-    start = pixel.to(dtype) + low
+    start = low.add_(pixel)
     outside = ((start[0] >= width) | (start[0] + extent[0] <= 0)
                | (start[1] >= height) | (start[1] + extent[1] <= 0))
     if fresh_mask is not None:
         outside |= fresh_mask.reshape(-1)
     folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
     regular = ~outside & ~folded
-    relative = vertices - low[:, None]
     origin = torch.where(outside, -float(SourceGrid.PAD), start).long()
+    small = regular & (span <= 2)
     areas = torch.zeros((len(FOOTPRINT_SLOTS), n_pixels), device=device, dtype=dtype)
     areas[0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
-    for part in torch.nonzero(regular & (span <= 2)).squeeze(1).split(chunk):
-        found = area_of(relative[:, :, part], 2, 2, True)
-        folded[part[_folded(found, found.sum((1, 2)))]] = True
-        areas[:, part] = found.reshape(-1, 4).t()
+    for first in range(0, n_pixels, chunk):
+        run = slice(first, min(n_pixels, first + chunk))
+        found = area_of(relative[:, :, run], 2, 2, True)
+        keep = small[run]
+        folded[run] |= keep & _folded(found, found.sum((1, 2)))
+        areas[:, run] = torch.where(keep, found.view(-1, 4).t(), areas[:, run])
     extra = []
     for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
         found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
@@ -145,15 +150,14 @@ def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Ten
     Counter 9j + u + 3v; cells outside the frame are outside requests.
     """
     size = areas.shape[-1]
-    u = torch.arange(size, device=index.device)
-    cell_x = (origin[0, :, None, None] + u).expand_as(areas)
-    cell_y = (origin[1, :, None, None] + u[:, None]).expand_as(areas)
+    kept = torch.nonzero(areas.reshape(-1) > 0).squeeze(1)
+    octagon, position = kept.div(size * size, rounding_mode="floor"), kept.remainder(size * size)
+    u, v = position.remainder(size), position.div(size, rounding_mode="floor")
+    cell_x, cell_y = origin[0, octagon] + u, origin[1, octagon] + v
     inside = (cell_x >= 0) & (cell_x < grid.width) & (cell_y >= 0) & (cell_y < grid.height)
-    source = torch.where(inside, grid.index(cell_x, cell_y), SourceGrid.OUTSIDE)
-    slot = (u + WINDOW * u[:, None]).expand_as(areas)
-    target = index[:, None, None].expand_as(areas)
-    keep = areas > 0
-    return Requests(source[keep], areas[keep], target=target[keep], counter=target[keep] * WINDOW**2 + slot[keep])
+    target = index[octagon]
+    return Requests(torch.where(inside, grid.index(cell_x, cell_y), SourceGrid.OUTSIDE), areas.reshape(-1)[kept],
+                    target=target, counter=target * WINDOW**2 + u + WINDOW * v)
 
 
 def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Tensor, area_of: AreaFunction,
