@@ -36,7 +36,7 @@ def hiwyn_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, 
                    workspace: Workspace, upsample: int) -> Requests:
     """Requests of HIWYN(N): the grid's, with rasterised areas."""
     area_of = functools.partial(_rasterised_areas, upsample=upsample)
-    return polygon_requests(backward_map, fresh_mask, area_of, workspace)
+    return polygon_requests(backward_map, fresh_mask, area_of, workspace, dense_runs=False)
 
 
 def hiwyn_variant(upsample: int) -> Variant:

@@ -81,14 +81,15 @@ def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
 
 
 def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, area_of: AreaFunction,
-                     workspace: Workspace) -> Requests:
+                     workspace: Workspace, *, dense_runs: bool = True) -> Requests:
     """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
 
     Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 window at its origin: octagons
     spanning at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the
     requests of octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
-    The 2 × 2 areas are evaluated over contiguous runs of octagons (every octagon of the run; those that
-    need a larger window or are outside keep their other requests).
+    With ``dense_runs`` the 2 × 2 areas are evaluated over contiguous runs of octagons, every octagon of
+    the run (cheap for exact areas: no gathers; the results of octagons that need a larger window or are
+    outside are dropped); without it, only for the octagons that need them (costly area functions).
     """
     height, width = backward_map.shape[-2:]
     n_pixels = height * width
@@ -113,12 +114,15 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     small = regular & (span <= 2)
     areas = torch.zeros((len(FOOTPRINT_SLOTS), n_pixels), device=device, dtype=dtype)
     areas[0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
-    for first in range(0, n_pixels, chunk):
-        run = slice(first, min(n_pixels, first + chunk))
-        found = area_of(relative[:, :, run], 2, 2, True)
-        keep = small[run]
-        folded[run] |= keep & _folded(found, found.sum((1, 2)))
-        areas[:, run] = torch.where(keep, found.view(-1, 4).t(), areas[:, run])
+    if dense_runs:
+        parts = [slice(first, min(n_pixels, first + chunk)) for first in range(0, n_pixels, chunk)]
+    else:
+        parts = torch.nonzero(small).squeeze(1).split(chunk)
+    for part in parts:
+        found = area_of(relative[:, :, part], 2, 2, True)
+        keep = small[part]
+        folded[part] |= keep & _folded(found, found.sum((1, 2)))
+        areas[:, part] = torch.where(keep, found.view(-1, 4).t(), areas[:, part])
     extra = []
     for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
         found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
