@@ -2,12 +2,15 @@
 
     python benchmarks/warp_speed.py            # 256², 512², 1024² × 4 and 16 channels, then the drift check
     python benchmarks/warp_speed.py --quick    # smoke run: 128² and 256², 4 channels, 100-frame drift
+    python benchmarks/warp_speed.py --no-drift --rounds 3 --sizes 1024 --channels 4   # 3 rounds, round-robin
 
 Every configuration runs in a fresh subprocess (so that its peak memory is its own: RSS high-water mark
 of the whole process on the CPU, ``torch.cuda.max_memory_allocated`` on CUDA) and warps a sequence with one
 workspace, as ``warp_noise_sequence`` does: a warm-up frame, then the timed frames; the table gives the
 minimum and the median wall ms per frame, and the minimum process CPU time per frame (all threads; on a
-busy machine the single-thread CPU time is the better estimate of the unloaded speed). The motion is a
+busy machine the single-thread CPU time is the better estimate of the unloaded speed). With ``--rounds R``
+each size's configurations run R times in turn (a VM's speed can drift by 50 % within minutes; taking
+the best of rounds spread over the same period keeps the ratios side by side). The motion is a
 rotation by 2° with a 3 % zoom about the centre (the official code
 was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the same run,
 and the particle warp with the official Taichi implementation's figures (2-core CPU, 4 channels,
@@ -100,16 +103,25 @@ def frames_for(method: str, size: int, quick: bool) -> int:
     return 3 if quick else (5 if size >= 1024 else 8)
 
 
-def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick: bool, threads: int) -> list[str]:
+def merge(runs: list[dict]) -> dict:
+    """One row from repeated runs: the best minimum and CPU time, the median of the medians, the largest peak."""
+    return {"min_ms": min(r["min_ms"] for r in runs), "median_ms": statistics.median(r["median_ms"] for r in runs),
+            "cpu_ms": min(r["cpu_ms"] for r in runs), "peak_mib": max(r["peak_mib"] for r in runs)}
+
+
+def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick: bool, threads: int,
+                rounds: int = 1) -> list[str]:
     rows = ["| size | C | method | min ms/frame | median ms/frame | CPU ms/frame | peak MiB | ratios (min ms) |",
             "|---|---|---|---|---|---|---|---|"]
     print("\n".join(rows), flush=True)
     for size in sizes:
         for channels in channel_counts:
-            results = {}
-            for method in VARIANTS:
-                results[method] = run_isolated(method, size, channels, frames_for(method, size, quick), device,
-                                               threads)
+            runs: dict[str, list[dict]] = {method: [] for method in VARIANTS}
+            for _ in range(rounds):  # round-robin, so that every method sees the machine's slow and fast spells
+                for method in VARIANTS:
+                    runs[method].append(run_isolated(method, size, channels, frames_for(method, size, quick), device,
+                                                     threads))
+            results = {method: merge(found) for method, found in runs.items()}
             for method in VARIANTS:
                 r = results[method]
                 ratio = ""
@@ -152,6 +164,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, 4 channels, 100 frames drift")
     parser.add_argument("--no-drift", action="store_true", help="skip the drift check")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch threads (default: all)")
+    parser.add_argument("--sizes", type=int, nargs="+", help="frame sizes (default: 256 512 1024)")
+    parser.add_argument("--channels", type=int, nargs="+", help="channel counts (default: 4 16)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat every size's configurations this many times, round-robin (noisy machines)")
     parser.add_argument("--single", nargs=5, metavar=("METHOD", "SIZE", "C", "FRAMES", "DEVICE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -161,6 +177,7 @@ def main() -> None:
         print(json.dumps(measure(method, int(size), int(channels), int(frames), device)))
         return
     sizes, channels = ([128, 256], [4]) if args.quick else ([256, 512, 1024], [4, 16])
+    sizes, channels = args.sizes or sizes, args.channels or channels
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"# warp speed — {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads, "
@@ -168,7 +185,7 @@ def main() -> None:
     for device in devices:
         name = torch.cuda.get_device_name() if device == "cuda" else "CPU"
         print(f"\n## {device}: {name}\n")
-        speed_table(device, sizes, channels, args.quick, args.threads)
+        speed_table(device, sizes, channels, args.quick, args.threads, args.rounds)
     if not args.no_drift:
         print("\n## drift (cpu)\n")
         drift_check(100 if args.quick else 1000, "cpu")
