@@ -176,6 +176,25 @@ def test_strong_contraction_areas_are_exact_in_the_second_pass(monkeypatch):
     assert worst < 1e-4, worst
 
 
+@pytest.mark.parametrize("matrix", [[[0.93, -0.21], [0.24, 0.88]], [[1.7, 0.3], [-0.2, 1.5]],
+                                    [[-1.0, 0.0], [0.0, 1.0]]])
+def test_dense_runs_give_the_same_requests_as_selected_octagons(matrix, monkeypatch):
+    """The 2 × 2 areas over contiguous runs (grid) equal those of the selected octagons only (HIWYN's way),
+    with octagons outside the frame, in 3 × 3 windows and folded (a mirrored map) mixed in: the same
+    requests, areas to float32 rounding (strided and gathered operands may take different SIMD paths)."""
+    monkeypatch.setattr(grid_module, "_POLYGON_CHUNK", 37)  # several runs, none aligned with a row
+    height, width = 13, 15
+    m = affine_map(height, width, matrix, (0.37, -0.61))
+    dense = grid_module.polygon_requests(m, None, grid_module.cell_areas, Workspace(), dense_runs=True)
+    selected = grid_module.polygon_requests(m, None, grid_module.cell_areas, Workspace(), dense_runs=False)
+    for name in ("source", "target", "counter"):
+        a, b = getattr(dense, name), getattr(selected, name)
+        assert (a is None and b is None) or torch.equal(a, b), name
+    assert torch.allclose(dense.area, selected.area, rtol=0.0, atol=1e-6)
+    if matrix[0][0] > 1.0:
+        assert dense.target is not None  # the expanding map has octagons in 3 × 3 windows
+
+
 def test_bridge_linear_part_is_the_area_weighted_mean():
     """Y(x) − Y(0) (same seed) = Σ_i w_ij x_i / √(Σ_i r_ij²), recomputed from the requests in float64."""
     height, width = 10, 12
