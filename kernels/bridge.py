@@ -90,7 +90,7 @@ class Requests:
     requests after the block (None if there are none). Without ``slots`` they describe every request.
     """
 
-    source: torch.Tensor  # [E] int32 or int64 source cell of the SourceGrid
+    source: torch.Tensor  # [E] int64 source cell of the SourceGrid
     area: torch.Tensor  # [E] float, ≥ 0
     slots: tuple[int, ...] | None = None
     target: torch.Tensor | None = None  # int64 target pixel index r·W + c
@@ -158,7 +158,7 @@ class _Chunks:
         if fixed:
             torch.sum(values.view(self.k, last - first), 0, out=out[first:last])
         else:
-            out.index_add_(0, self.requests.target[first - self.fixed:last - self.fixed], values)
+            out.scatter_add_(0, self.requests.target[first - self.fixed:last - self.fixed], values)
 
 
 def _fixed_counters(slots: tuple[int, ...], targets: int, device: torch.device) -> torch.Tensor:
@@ -187,7 +187,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
     chunks = _Chunks(requests, n_targets, channels, CPU_CHUNK if device.type == "cpu" else n_requests, ws)
 
-    total = ws.zeros("total", (grid.size,), dtype).index_add_(0, source, area)
+    total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
     torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 0.0)
     cell_scale = torch.index_select(scale, 0, source, out=ws.buffer("cell_scale", (n_requests,), dtype))
@@ -209,7 +209,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         states, key = chunks.states(chunk, request_key)
         normal_pair(states, key, noise[:, :n], variance=chunk_variance, workspace=ws)
         for m in range(pairs):
-            zeta[m].index_add_(0, cells, noise[m, :n])
+            zeta[m].scatter_add_(0, cells, noise[m, :n])
             chunks.add(noise[m, :n], chunk, noise_sum[m])
     inv_norm.sqrt_().reciprocal_()
 

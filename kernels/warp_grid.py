@@ -141,7 +141,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     source = origin[1] * grid.padded_width + origin[0] + slot_offsets[:, None]
     kept = [(part, ~folded[part.target]) for part in extra]
     return Requests(
-        source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]).int(),
+        source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]),
         area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept]),
         slots=FOOTPRINT_SLOTS,
         target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,

@@ -59,12 +59,12 @@ def particle_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | Non
     device = backward_map.device
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
     offsets = workspace.cached("particle_offsets", (grid.padded_width, str(device)), lambda: torch.tensor(
-        [grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS], dtype=torch.int32, device=device))
+        [grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS], dtype=torch.int64, device=device))
     origin, weights = bilinear_footprint(backward_map.reshape(2, -1), height, width, workspace)
-    cell = workspace.buffer("particle_cell", (2, n_targets), torch.int32)
+    cell = workspace.buffer("particle_cell", (2, n_targets), torch.int64)
     cell.copy_(origin)
     base = cell[1].mul_(grid.padded_width).add_(cell[0])
-    source = torch.add(base, offsets[:, None], out=workspace.buffer("particle_source", (4, n_targets), torch.int32))
+    source = torch.add(base, offsets[:, None], out=workspace.buffer("particle_source", (4, n_targets), torch.int64))
     if fresh_mask is not None:
         source.masked_fill_(fresh_mask.reshape(1, -1), SourceGrid.OUTSIDE)
     return Requests(source.view(-1), weights.view(-1), slots=FOOTPRINT_SLOTS)
