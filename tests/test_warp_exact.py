@@ -195,6 +195,21 @@ def test_dense_runs_give_the_same_requests_as_selected_octagons(matrix, monkeypa
         assert dense.target is not None  # the expanding map has octagons in 3 × 3 windows
 
 
+@pytest.mark.parametrize("method", ["particle", "grid"])
+def test_cache_sized_chunks_give_the_warp_of_a_single_pass(method, monkeypatch):
+    """The CPU's chunked bridge (fixed block by target ranges, extra requests by ranges, normals keyed per
+    chunk) equals one pass over all requests (as on CUDA), up to the order of the ζ scatter-adds."""
+    bridge_module = importlib.import_module("temporal_noise.kernels.bridge")
+    height, width = 23, 29
+    noise = frame_noise(4, height, width, seed=0, frame=0)
+    m = affine_map(height, width, [[1.3, -0.2], [0.25, 1.2]], (0.37, -0.61))  # 3 × 3 windows: extra requests
+    monkeypatch.setattr(bridge_module, "CPU_CHUNK", 1 << 30)
+    single = WARPS[method](noise, m, seed=4, frame=2)
+    monkeypatch.setattr(bridge_module, "CPU_CHUNK", 300)  # 75 targets per chunk, not a divisor of a row
+    chunked = WARPS[method](noise, m, seed=4, frame=2)
+    assert torch.allclose(chunked, single, rtol=0.0, atol=1e-5)
+
+
 def test_bridge_linear_part_is_the_area_weighted_mean():
     """Y(x) − Y(0) (same seed) = Σ_i w_ij x_i / √(Σ_i r_ij²), recomputed from the requests in float64."""
     height, width = 10, 12
