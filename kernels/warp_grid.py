@@ -57,8 +57,9 @@ def _extend(displacement: torch.Tensor, axis: int) -> torch.Tensor:
     return torch.cat((before, displacement, after), axis)
 
 
-def octagons(backward_map: torch.Tensor) -> torch.Tensor:
-    """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions)."""
+def octagons(backward_map: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions),
+    written to ``out`` when given."""
     height, width = backward_map.shape[-2:]
     identity = torch.stack(torch.meshgrid(torch.arange(width, device=backward_map.device) + 0.5,
                                           torch.arange(height, device=backward_map.device) + 0.5,
@@ -70,7 +71,8 @@ def octagons(backward_map: torch.Tensor) -> torch.Tensor:
     points = (corner[:, :-1, :-1], across[:, :-1], corner[:, :-1, 1:], along[:, :, 1:],
               corner[:, 1:, 1:], across[:, 1:], corner[:, 1:, :-1], along[:, :, :-1])
     offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=backward_map.dtype)
-    return torch.stack(points, dim=1).reshape(2, 8, -1) + offsets.t()[:, :, None]
+    stacked = torch.stack(points, dim=1, out=None if out is None else out.view(2, 8, height, width))
+    return stacked.view(2, 8, -1).add_(offsets.t()[:, :, None])
 
 
 def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
@@ -96,13 +98,13 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     device, dtype = backward_map.device, backward_map.dtype
     chunk = _POLYGON_CHUNK if device.type == "cpu" else n_pixels
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
-    relative = octagons(backward_map)
+    relative = octagons(backward_map, out=workspace.buffer("octagons", (2, 8, n_pixels), dtype))
     low = relative.amin(1).floor_()  # window origin relative to the pixel corner, [2, P]
     relative.sub_(low[:, None])
     extent = relative.amax(1).ceil_().clamp_(min=1.0)
     span = extent.amax(0)
-    pixel = torch.stack(torch.meshgrid(torch.arange(width, device=device), torch.arange(height, device=device),
-                                       indexing="xy")).reshape(2, -1)
+    pixel = workspace.cached("pixel_corners", (height, width, str(device)), lambda: torch.stack(torch.meshgrid(
+        torch.arange(width, device=device), torch.arange(height, device=device), indexing="xy")).reshape(2, -1))
     start = low.add_(pixel)
     outside = ((start[0] >= width) | (start[0] + extent[0] <= 0)
                | (start[1] >= height) | (start[1] + extent[1] <= 0))
@@ -110,9 +112,10 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
         outside |= fresh_mask.reshape(-1)
     folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
     regular = ~outside & ~folded
-    origin = torch.where(outside, -float(SourceGrid.PAD), start).long()
+    origin = workspace.buffer("grid_origin", (2, n_pixels), torch.int64).copy_(start).masked_fill_(
+        outside, -SourceGrid.PAD)
     small = regular & (span <= 2)
-    areas = torch.zeros((len(FOOTPRINT_SLOTS), n_pixels), device=device, dtype=dtype)
+    areas = workspace.zeros("grid_areas", (len(FOOTPRINT_SLOTS), n_pixels), dtype)
     areas[0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
     if dense_runs:
         parts = [slice(first, min(n_pixels, first + chunk)) for first in range(0, n_pixels, chunk)]
@@ -138,11 +141,18 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     areas.clamp_(min=0.0)
     slot_offsets = torch.tensor([grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS],
                                 device=device)
-    source = origin[1] * grid.padded_width + origin[0] + slot_offsets[:, None]
+    base = origin[1].mul_(grid.padded_width).add_(origin[0])
     kept = [(part, ~folded[part.target]) for part in extra]
+    sources = [part.source[keep] for part, keep in kept]
+    total = areas.numel() + sum(part.numel() for part in sources)
+    source = workspace.buffer("grid_source", (total,), torch.int64)
+    torch.add(base, slot_offsets[:, None], out=source[:areas.numel()].view_as(areas))
+    if sources:
+        torch.cat(sources, out=source[areas.numel():])
     return Requests(
-        source=torch.cat([source.reshape(-1)] + [part.source[keep] for part, keep in kept]),
-        area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept]),
+        source=source,
+        area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept],
+                       out=workspace.buffer("grid_area", (total,), dtype)),
         slots=FOOTPRINT_SLOTS,
         target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
         counter=torch.cat([part.counter[keep] for part, keep in kept]) if kept else None)
