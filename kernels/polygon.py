@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 
 _TINY = 1e-30
-_RASTER_ELEMENTS = 1 << 23  # (polygon, edge, sub-cell centre) triples per pass of the rasteriser
+_RASTER_ELEMENTS = 1 << 20  # (polygon, edge, sub-cell centre) triples per pass: temporaries of a few MiB, reused
 
 
 def shoelace_area(vertices: torch.Tensor) -> torch.Tensor:
