@@ -12,7 +12,6 @@ no sequential loop, no division by (1 − t), and no dependence on the order in 
 The warped pixel is Y_j = Σ_i I_ij / √(Σ_i a_ij).
 
 Source cells live in a padded grid (:class:`SourceGrid`: the frame plus a border of cells outside it).
-Requests that fall outside the previous frame see fresh noise of their area: their term is √a·z.
 Sources whose requests add up to s_i get the weights w = λ_i·a with
 
 * ``normalise_sources=True`` (particle variant, Deng et al. Alg. 3): λ_i = 1/s_i, no remainder;
@@ -21,7 +20,9 @@ Sources whose requests add up to s_i get the weights w = λ_i·a with
   Exact areas of a non-folding map never exceed 1 per cell; overlapping (folded) regions do, and are then
   split as the particle variant splits them, which keeps every Y_j of unit variance.
 
-With r_e = √w_e (or √a_e outside) the warp is evaluated, channel by channel, as
+Requests that fall outside the previous frame see fresh noise of their area: border cells have λ = 1
+and count as x = ζ = 0, so such a request's terms reduce to √a·z. With r_e = √w_e the warp is
+evaluated, channel by channel, as
 
     ζ_i = Σ_{e→i} r_e z_e + √π_i·z̃_i
     Y_j = [Σ_{e→j} w_e·x_{i(e)} + Σ_{e→j} (r_e z_e − w_e·ζ_{i(e)})] / √(Σ_{e→j} r_e²)
@@ -189,11 +190,9 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
 
     total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
-    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 0.0)
+    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 1.0)
     cell_scale = torch.index_select(scale, 0, source, out=ws.buffer("cell_scale", (n_requests,), dtype))
-    weight = torch.mul(cell_scale, area, out=ws.buffer("weight", (n_requests,), dtype))
-    in_frame = torch.gt(cell_scale, 0, out=ws.buffer("in_frame", (n_requests,), torch.bool))
-    variance = torch.where(in_frame, weight, area, out=ws.buffer("variance", (n_requests,), dtype))  # r²
+    weight = torch.mul(cell_scale, area, out=ws.buffer("weight", (n_requests,), dtype))  # w = r²
     pairs = chunks.pairs
     noise = ws.buffer("request_noise", (pairs, chunks.size), complex_dtype)  # r_e·z_e of every channel pair
     zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
@@ -203,7 +202,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         chunks.start(totals)
     for chunk in chunks.chunks:  # the requests' arrays are read once for all channels
         cells = chunks.take(source, chunk, "chunk_source")
-        chunk_variance = chunks.take(variance, chunk, "chunk_variance")
+        chunk_variance = chunks.take(weight, chunk, "chunk_weight")
         n = cells.numel()
         chunks.add(chunk_variance, chunk, inv_norm)
         states, key = chunks.states(chunk, request_key)
@@ -222,6 +221,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         normal_pair(pad_states, pad_key, pad.view(pairs, -1), variance=remainder.view(-1), workspace=ws)
         grid.frame(zeta).add_(pad)
 
+    zeta.masked_fill_(outside, 0.0)
     tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
                        lambda: torch.zeros((channels, grid.size), dtype=complex_dtype, device=device))
     table_parts = torch.view_as_real(tables)  # [C, cells, 2]: (x_i, ζ_i) of every channel
