@@ -144,15 +144,15 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     base = origin[1].mul_(grid.padded_width).add_(origin[0])
     kept = [(part, ~folded[part.target]) for part in extra]
     sources = [part.source[keep] for part, keep in kept]
-    total = areas.numel() + sum(part.numel() for part in sources)
-    source = workspace.buffer("grid_source", (total,), torch.int64)
+    n_requests = areas.numel() + sum(part.numel() for part in sources)
+    source = workspace.buffer("grid_source", (n_requests,), torch.int64)
     torch.add(base, slot_offsets[:, None], out=source[:areas.numel()].view_as(areas))
     if sources:
         torch.cat(sources, out=source[areas.numel():])
     return Requests(
         source=source,
         area=torch.cat([areas.reshape(-1)] + [part.area[keep] for part, keep in kept],
-                       out=workspace.buffer("grid_area", (total,), dtype)),
+                       out=workspace.buffer("grid_area", (n_requests,), dtype)),
         slots=FOOTPRINT_SLOTS,
         target=torch.cat([part.target[keep] for part, keep in kept]) if kept else None,
         counter=torch.cat([part.counter[keep] for part, keep in kept]) if kept else None)
