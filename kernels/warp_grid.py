@@ -86,9 +86,10 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
                      workspace: Workspace, *, dense_runs: bool = True) -> Requests:
     """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
 
-    Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 window at its origin: octagons
-    spanning at most 2 cells per axis, particle footprints of folded octagons, fresh noise), then the
-    requests of octagons spanning 3 cells (a 3 × 3 window) and more (second pass), with explicit targets.
+    Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 cells at its window origin: all
+    of a window of at most 2 cells per axis, the top-left four of a 3 × 3 window, particle footprints of
+    folded octagons, fresh noise), then the other five cells of 3 × 3 windows and the cells of larger
+    windows (second pass), with explicit targets.
     With ``dense_runs`` the 2 × 2 areas are evaluated over contiguous runs of octagons, every octagon of
     the run (cheap for exact areas: no gathers; the results of octagons that need a larger window or are
     outside are dropped); without it, only for the octagons that need them (costly area functions).
@@ -130,6 +131,8 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
         found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
         folded[part[_folded(found, found.sum((1, 2)))]] = True
+        areas[:, part] = found[:, :2, :2].reshape(-1, 4).t()  # the window's top-left 2 × 2: the fixed slots
+        found[:, :2, :2] = 0.0
         extra.append(_window_requests(part, start[:, part].long(), found, grid))
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
     if large.numel():
