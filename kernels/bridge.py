@@ -175,7 +175,9 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     ``pad_key`` is the stream of the cells' unrequested remainders (grid variant); without it there is no
     remainder term. Every target must have requests of positive total area. Intermediate tensors live in
     ``workspace``; the result goes to ``out`` when given. On the CPU the requests are processed in
-    cache-sized chunks: a channel pair's normals never leave the cache.
+    cache-sized chunks: a channel pair's normals never leave the cache. Elsewhere they go in one pass
+    unless there are more than nine per target (strong contraction), so that the per-request normals
+    [C, chunk] stay O(C·H·W).
     """
     ws = workspace or Workspace(values.device)
     channels, height, width = values.shape
@@ -186,7 +188,8 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     source = requests.source
     area = requests.area.to(dtype)
     complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-    chunks = _Chunks(requests, n_targets, channels, CPU_CHUNK if device.type == "cpu" else n_requests, ws)
+    chunk = CPU_CHUNK if device.type == "cpu" else WINDOW**2 * n_targets
+    chunks = _Chunks(requests, n_targets, channels, chunk, ws)
 
     total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
