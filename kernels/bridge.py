@@ -108,7 +108,8 @@ class _Chunks:
     A chunk of the fixed block is a range [j₀, j₁) of targets, i.e. K row slices, copied into contiguous
     [K, n] buffers; its counters are 9j₀ + (those of targets [0, n)), so its Weyl states are a cached
     pattern plus a constant folded into the key (nothing of size E is read for them), and its per-target
-    sums add K rows. After the block, chunks are plain ranges of requests summed by index-adds.
+    sums add K rows. After the block, chunks are plain ranges of requests summed by scatter-adds, their
+    Weyl states computed chunk by chunk (nothing of size C·E).
     """
 
     def __init__(self, requests: Requests, n_targets: int, channels: int, preferred: int, ws: Workspace) -> None:
@@ -122,7 +123,6 @@ class _Chunks:
         self.size = max([(last - first) * (self.k if fixed else 1) for fixed, first, last in self.chunks], default=1)
         self.pairs = (channels + 1) // 2
         self.channels = channels
-        self.extra = None if total == self.fixed else weyl_states(requests.counter, channels)
 
     def take(self, array: torch.Tensor, chunk: tuple[bool, int, int], name: str) -> torch.Tensor:
         """The chunk's part of a per-request array, contiguous."""
@@ -140,7 +140,9 @@ class _Chunks:
         """Weyl states [pairs, n] of the chunk's requests, and the key to use with them."""
         fixed, first, last = chunk
         if not fixed:
-            return self.extra[:, first - self.fixed:last - self.fixed], key
+            counters = self.requests.counter[first - self.fixed:last - self.fixed]
+            out = self.ws.buffer("extra_states", (self.pairs, last - first), torch.int64)
+            return weyl_states(counters, self.channels, out=out), key
         n = last - first
         device = self.requests.source.device
         pattern = self.ws.cached(f"weyl_pattern_{n}", (self.requests.slots, self.channels, str(device)),
