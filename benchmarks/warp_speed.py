@@ -4,8 +4,9 @@
     python benchmarks/warp_speed.py --quick    # smoke run: 128² and 256², 4 channels, 100-frame drift
     python benchmarks/warp_speed.py --no-drift --rounds 3 --sizes 1024 --channels 4   # 3 rounds, round-robin
 
-Every configuration runs in a fresh subprocess (so that its peak memory is its own: RSS high-water mark
-of the whole process on the CPU, ``torch.cuda.max_memory_allocated`` on CUDA) and warps a sequence with one
+Every configuration runs in a fresh subprocess (so that its peak memory is its own: on the CPU how far the
+process's RSS high-water mark rises above its start-up (Python and torch excluded; inputs, workspace and
+temporaries included), ``torch.cuda.max_memory_allocated`` on CUDA) and warps a sequence with one
 workspace, as ``warp_noise_sequence`` does: a warm-up frame, then the timed frames; the table gives the
 minimum and the median wall ms per frame, and the minimum process CPU time per frame (all threads; on a
 busy machine the single-thread CPU time is the better estimate of the unloaded speed). With ``--rounds R``
@@ -64,6 +65,7 @@ def rotation_zoom(size: int, degrees: float = 2.0, zoom: float = 0.97, device: s
 def measure(method: str, size: int, channels: int, frames: int, device: str) -> dict:
     """ms per frame (each timed frame) and peak memory of one configuration, in this process."""
     dev = torch.device(device)
+    start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     variant = hiwyn_variant(int(method[5:])) if method.startswith("hiwyn") else METHODS[method]
     step = FrameStep(variant, channels, size, size, dev)
     buffers = [frame_noise(channels, size, size, seed=0, frame=0, device=dev), torch.empty(channels, size, size,
@@ -85,7 +87,7 @@ def measure(method: str, size: int, channels: int, frames: int, device: str) -> 
     if dev.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - start_rss
     return {"min_ms": min(times), "median_ms": statistics.median(times), "cpu_ms": min(cpu_times), "peak_mib": peak}
 
 
@@ -111,8 +113,8 @@ def merge(runs: list[dict]) -> dict:
 
 def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick: bool, threads: int,
                 rounds: int = 1) -> list[str]:
-    rows = ["| size | C | method | min ms/frame | median ms/frame | CPU ms/frame | peak MiB | ratios (min ms) |",
-            "|---|---|---|---|---|---|---|---|"]
+    rows = ["| size | C | method | min ms/frame | median ms/frame | CPU ms/frame | peak MiB over start | "
+            "ratios (min ms) |", "|---|---|---|---|---|---|---|---|"]
     print("\n".join(rows), flush=True)
     for size in sizes:
         for channels in channel_counts:

@@ -196,8 +196,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
     torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 1.0)
-    cell_scale = torch.index_select(scale, 0, source, out=ws.buffer("cell_scale", (n_requests,), dtype))
-    weight = torch.mul(cell_scale, area, out=ws.buffer("weight", (n_requests,), dtype))  # w = r²
+    weight = torch.index_select(scale, 0, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)  # w = r²
     pairs = chunks.pairs
     noise = ws.buffer("request_noise", (pairs, chunks.size), complex_dtype)  # r_e·z_e of every channel pair
     zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
