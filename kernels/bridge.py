@@ -190,8 +190,8 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     source = requests.source
     area = requests.area.to(dtype)
     complex_dtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-    chunk = CPU_CHUNK if device.type == "cpu" else WINDOW**2 * n_targets
-    chunks = _Chunks(requests, n_targets, channels, chunk, ws)
+    chunk_size = CPU_CHUNK if device.type == "cpu" else WINDOW**2 * n_targets
+    chunks = _Chunks(requests, n_targets, channels, chunk_size, ws)
 
     total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
@@ -206,11 +206,11 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         chunks.start(totals)
     for chunk in chunks.chunks:  # the requests' arrays are read once for all channels
         cells = chunks.take(source, chunk, "chunk_source")
-        chunk_variance = chunks.take(weight, chunk, "chunk_weight")
+        chunk_weight = chunks.take(weight, chunk, "chunk_weight")
         n = cells.numel()
-        chunks.add(chunk_variance, chunk, inv_norm)
+        chunks.add(chunk_weight, chunk, inv_norm)
         states, key = chunks.states(chunk, request_key)
-        normal_pair(states, key, noise[:, :n], variance=chunk_variance, workspace=ws)
+        normal_pair(states, key, noise[:, :n], variance=chunk_weight, workspace=ws)
         for m in range(pairs):
             zeta[m].scatter_add_(0, cells, noise[m, :n])
             chunks.add(noise[m, :n], chunk, noise_sum[m])

@@ -35,7 +35,7 @@ import torch
 from .bridge import WINDOW, Requests, SourceGrid
 from .polygon import cell_areas, shoelace_area
 from .warp_frame import Variant, warp_with
-from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint
+from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint, footprint_offsets
 from .workspace import Workspace
 
 AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]
@@ -142,14 +142,12 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
         footprint_origin, areas[:, index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
         origin[:, index] = footprint_origin.long()
     areas.clamp_(min=0.0)
-    slot_offsets = torch.tensor([grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS],
-                                device=device)
     base = origin[1].mul_(grid.padded_width).add_(origin[0])
     kept = [(part, ~folded[part.target]) for part in extra]
     sources = [part.source[keep] for part, keep in kept]
     n_requests = areas.numel() + sum(part.numel() for part in sources)
     source = workspace.buffer("grid_source", (n_requests,), torch.int64)
-    torch.add(base, slot_offsets[:, None], out=source[:areas.numel()].view_as(areas))
+    torch.add(base, footprint_offsets(grid, device, workspace)[:, None], out=source[:areas.numel()].view_as(areas))
     if sources:
         torch.cat(sources, out=source[areas.numel():])
     return Requests(

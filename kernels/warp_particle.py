@@ -47,6 +47,12 @@ def bilinear_footprint(points: torch.Tensor, height: int, width: int,
     return origin, weights
 
 
+def footprint_offsets(grid: SourceGrid, device: torch.device, workspace: Workspace) -> torch.Tensor:
+    """Index offsets [4] of the footprint slots' cells from the window origin's cell (cached)."""
+    return workspace.cached("footprint_offsets", (grid.padded_width, str(device)), lambda: torch.tensor(
+        [grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS], dtype=torch.int64, device=device))
+
+
 def particle_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, channels: int,
                       workspace: Workspace) -> Requests:
     """The four bilinear requests of every target pixel of a [2, H, W] map, laid out [4, P].
@@ -58,12 +64,11 @@ def particle_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | Non
     n_targets = height * width
     device = backward_map.device
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
-    offsets = workspace.cached("particle_offsets", (grid.padded_width, str(device)), lambda: torch.tensor(
-        [grid.index(slot % WINDOW, slot // WINDOW) for slot in FOOTPRINT_SLOTS], dtype=torch.int64, device=device))
     origin, weights = bilinear_footprint(backward_map.reshape(2, -1), height, width, workspace)
     cell = workspace.buffer("particle_cell", (2, n_targets), torch.int64)
     cell.copy_(origin)
     base = cell[1].mul_(grid.padded_width).add_(cell[0])
+    offsets = footprint_offsets(grid, device, workspace)
     source = torch.add(base, offsets[:, None], out=workspace.buffer("particle_source", (4, n_targets), torch.int64))
     if fresh_mask is not None:
         source.masked_fill_(fresh_mask.reshape(1, -1), SourceGrid.OUTSIDE)
