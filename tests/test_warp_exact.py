@@ -6,12 +6,13 @@ from collections import defaultdict
 import numpy as np
 import pytest
 import torch
-from warp_reference import polygon_area, reference_areas, reference_octagons
+from warp_reference import clipped_area, polygon_area, reference_areas, reference_octagons
 
 from temporal_noise.kernels.bridge import Requests, SourceGrid, bridge_split
 from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
 from temporal_noise.kernels.flow_maps import identity_map
 from temporal_noise.kernels.hiwyn import hiwyn_requests, warp_hiwyn
+from temporal_noise.kernels.polygon import cell_areas
 from temporal_noise.kernels.warp_grid import grid_requests, octagons, warp_grid
 from temporal_noise.kernels.warp_particle import particle_requests, warp_particle
 from temporal_noise.kernels.workspace import Workspace
@@ -126,6 +127,28 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
             worst_total = max(worst_total, abs(sum(got.values()) + outside - total))
     assert worst_area < 2e-5, worst_area  # |P_j ∩ A_i|, float32 against float64
     assert worst_total < 5e-5, worst_total  # Σ_i a_ij (outside part included) = shoelace |P_j|
+
+
+def test_two_by_two_window_areas_match_clipping_for_any_polygon():
+    """The fan route of a contained 2 × 2 window against Sutherland–Hodgman clipping in float64 and against
+    the general Green's-theorem route: star-shaped octagons about a point near the window's centre,
+    self-intersecting vertex orders (winding-weighted areas, negative parts included), and vertices snapped
+    to half-integers so that edges lie on the centre lines x = 1, y = 1 or run parallel to them."""
+    g = torch.Generator().manual_seed(7)
+    angles = torch.linspace(0, 2 * torch.pi, 9)[:-1] + torch.rand(200, 1, generator=g)
+    radius = 0.2 + 0.7 * torch.rand(200, 8, generator=g)
+    centre = 0.95 + 0.1 * torch.rand(200, 2, 1, generator=g)  # inside [0.05, 1.95]²
+    star = centre + radius[:, None] * torch.stack((angles.cos(), angles.sin()), 1)
+    tangled = 2 * torch.rand(200, 2, 8, generator=g)
+    snapped = (4 * torch.rand(200, 2, 8, generator=g)).round() / 2  # x, y ∈ {0, ½, 1, 3/2, 2}
+    vertices = torch.cat((star, tangled, snapped)).double().permute(1, 2, 0)  # [2, 8, N]
+    fan = cell_areas(vertices, 2, 2, contained=True)
+    green = cell_areas(vertices, 2, 2, contained=False)
+    clipped = torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v) for u in range(2)]
+                             for v in range(2)] for polygon in vertices.permute(2, 0, 1)], dtype=torch.float64)
+    assert (clipped < -0.01).any()  # some tangles run against the orientation in a cell
+    assert torch.allclose(fan, clipped, rtol=0.0, atol=1e-12), (fan - clipped).abs().max()
+    assert torch.allclose(green, clipped, rtol=0.0, atol=1e-12), (green - clipped).abs().max()
 
 
 def test_octagons_follow_the_documented_interpolation():
