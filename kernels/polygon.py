@@ -4,28 +4,30 @@ Polygons are given by their vertices [2, K, N] (x then y; vertex k of polygon n 
 operation runs over contiguous rows of polygons) in window coordinates: the window's cell (u, v) is the
 square [u, u+1] × [v, v+1]. Orientation: positive shoelace area ½Σ(x_k·y_{k+1} − x_{k+1}·y_k).
 
-Instead of clipping every polygon against every cell (Sutherland–Hodgman, variable vertex counts), the
-area of P ∩ cell(u, v) follows from Green's theorem, ∫∫_P 1 dA = ∮_∂P G(x) dy for any G with G' = 1,
-applied to the indicator of the cell. With G_u(x) = clamp(x − u, 0, 1) = relu(x − u) − relu(x − u − 1),
+Instead of clipping every polygon against every cell (Sutherland–Hodgman, variable vertex counts), every
+cell area follows from quadrant areas Q(X, Y) = |P ∩ {x < X, y < Y}| at the window's lattice points,
 
-    |P ∩ cell(u, v)| = Q_v(u) − Q_v(u + 1),   Q_v(X) = Σ_edges ∫_{edge ∩ row v} relu(x − X) dy,
+    |P ∩ cell(u, v)| = Q(u+1, v+1) − Q(u, v+1) − Q(u+1, v) + Q(u, v),
 
-where "edge ∩ row v" is the part of the edge with y in [v, v+1] (x is linear in y along it). On that part,
-with end abscissae lo ≤ hi (mid their mean, len = hi − lo) and signed height Δy,
+and every quadrant area from a fan. The fan from c = (X, Y) splits P into the triangles (c, a, b) of its
+edges a → b, of signed area ½·D with D = (a − c) × (b − a). The lines x = X and y = Y pass through c, so
+they cut each triangle into triangles with apex c, one per piece of its edge: a piece that is a fraction
+f of the edge has area ½·f·D and lies in the quadrant of the piece. With f_x the fraction of the edge in
+x < X, (X − min(a_x, b_x)) / |b_x − a_x| clamped to [0, 1], and f_y likewise,
 
-    ∫ relu(x − X) dy = Δy·[relu(mid − X) + d²/(2·len)],   d = max(0, min(X − lo, hi − X)),
+    Q(X, Y) = ½ Σ_edges D·f_xy,   f_xy = min(f_x, f_y) if x and y move the same way along the edge
+                                         (both parts start at a, or both end at b), else max(0, f_x + f_y − 1),
 
-exact, free of cancellation (d ≤ len/2) and of 0/0 for vertical edges (d = 0). Self-intersecting or
+and a half-plane |P ∩ {x < X}| = ½ Σ D·f_x for any c on the line. Every edge is on its own: no clipping,
+and an edge parallel to a line has f ∈ {0, 1}, or lies on it and has D = 0. Self-intersecting or
 negatively oriented polygons get winding-number-weighted areas (negative where the orientation flips),
-which is how folds are detected. A polygon inside a 2 × 2 window (nearly every octagon) takes a cheaper
-route to the same areas, a fan from the window's centre (:func:`_quadrant_areas`).
+which is how folds are detected.
 """
 
 from __future__ import annotations
 
 import torch
 
-_TINY = 1e-30
 _RASTER_ELEMENTS = 1 << 20  # (polygon, edge, sub-cell centre) triples per pass: temporaries of a few MiB, reused
 
 
@@ -35,77 +37,63 @@ def shoelace_area(vertices: torch.Tensor) -> torch.Tensor:
     return 0.5 * (x * y.roll(-1, 0) - x.roll(-1, 0) * y).sum(0)
 
 
-def _row_pieces(vertices: torch.Tensor, rows: int) -> tuple[torch.Tensor, ...]:
-    """The part of every edge inside every row: lo, hi, mid, 1/(2·len) and Δy, each [rows, K, N]."""
-    xa, ya = vertices
-    xb, yb = xa.roll(-1, 0), ya.roll(-1, 0)
-    rise = yb - ya
-    slope = torch.where(rise != 0, (xb - xa) / torch.where(rise != 0, rise, 1.0), 0.0)
-    v = torch.arange(rows, device=vertices.device, dtype=vertices.dtype)[:, None, None]
-    y0 = torch.minimum(torch.maximum(ya, v), v + 1.0)
-    y1 = torch.minimum(torch.maximum(yb, v), v + 1.0)
-    x0 = xa + (y0 - ya) * slope
-    x1 = xa + (y1 - ya) * slope
-    lo, hi = torch.minimum(x0, x1), torch.maximum(x0, x1)
-    half_inv_len = 0.5 / (hi - lo).clamp(min=_TINY)
-    return lo, hi, 0.5 * (x0 + x1), half_inv_len, y1 - y0
+class _Edges:
+    """The edges a → b of polygons [2, K, N]: what every fan needs."""
 
+    def __init__(self, vertices: torch.Tensor) -> None:
+        self.start = vertices
+        following = vertices.roll(-1, 1)
+        self.step = following - vertices  # (dx, dy), [2, K, N]
+        self.low = torch.minimum(vertices, following)
+        self.inv_length = self.step.abs().reciprocal_()  # 1/|dx|, 1/|dy| (inf for a parallel edge)
+        self.same_way = (self.step[0] * self.step[1]) > 0
 
-def _relu_integral(pieces: tuple[torch.Tensor, ...], at: float) -> torch.Tensor:
-    """Q_v(X) = Σ_edges Δy·[relu(mid − X) + d²/(2·len)] for X = ``at``, [rows, N]."""
-    lo, hi, mid, half_inv_len, rise = pieces
-    d = torch.minimum(at - lo, hi - at).clamp_(min=0.0)
-    inner = d.square_().mul_(half_inv_len).add_((mid - at).clamp_(min=0.0))
-    return (inner * rise).sum(1)
+    def below(self, line: torch.Tensor | float, axis: int | slice = slice(None)) -> torch.Tensor:
+        """f: the fraction of every edge below ``line`` (a number, or lines [L, 1, 1]) along ``axis`` (both
+        axes by default, [2, K, N]; one axis: [K, N] or [L, K, N])."""
+        fraction = (line - self.low[axis]).mul_(self.inv_length[axis]).clamp_(0.0, 1.0)
+        return fraction.nan_to_num_(0.0)  # 0·inf: an edge on the line, where D = 0
+
+    def in_both(self, below_x: torch.Tensor, below_y: torch.Tensor) -> torch.Tensor:
+        """f_xy from f_x and f_y (broadcast)."""
+        return torch.where(self.same_way, torch.minimum(below_x, below_y), (below_x + below_y - 1.0).clamp_(min=0.0))
+
+    def fan(self, x: torch.Tensor | float, y: float) -> torch.Tensor:
+        """½D = ½ (a − c) × (b − a) for the fan centres c = (x, y) (x a number or [L, 1, 1])."""
+        return (self.start[0] - x).mul_(self.step[1]).sub_((self.start[1] - y).mul_(self.step[0])).mul_(0.5)
 
 
 def _quadrant_areas(vertices: torch.Tensor) -> torch.Tensor:
-    """Areas [N, 2, 2] of polygons inside [0, 2]², by a fan from the window's centre c = (1, 1).
-
-    The fan from c splits P into the triangles (c, a, b) of its edges a → b, of signed area ½·D with
-    D = (a − c) × (b − a). The lines x = 1 and y = 1 pass through c, so they cut every triangle into
-    triangles with apex c, one per piece of its edge: a piece that is a fraction f of the edge has area
-    ½·f·D and lies in the quadrant of the piece. Hence, with f_x (f_y) the fraction of the edge in x < 1
-    (y < 1), (1 − min(a, b)) / |b − a| clamped to [0, 1],
-
-        |P ∩ {x < 1, y < 1}| = ½ Σ D·f_xy,   |P ∩ {x < 1}| = ½ Σ D·f_x,   |P ∩ {y < 1}| = ½ Σ D·f_y,
-
-    where f_xy, the fraction in both, is min(f_x, f_y) when x and y move the same way along the edge (both
-    parts start at a, or both end at b) and max(0, f_x + f_y − 1) otherwise; the total is ½ Σ D and the
-    four cells follow by inclusion–exclusion. Every edge is on its own: no clipping, no divisions that
-    matter when an edge is parallel to a line (then f is 0 or 1, or D = 0).
-    """
-    following = vertices.roll(-1, 1)
-    step = following - vertices  # (dx, dy) of every edge
-    fan = (vertices[0] - 1.0).mul_(step[1]).sub_((vertices[1] - 1.0).mul_(step[0])).mul_(0.5)  # ½D per edge, [K, N]
-    below = torch.minimum(vertices, following).neg_().add_(1.0).div_(step.abs())
-    below.clamp_(0.0, 1.0).nan_to_num_(0.0)  # f_x (row 0), f_y (row 1); 0/0: an edge on a line, where D = 0
-    same_way = (step[0] * step[1]) > 0
-    both = torch.where(same_way, torch.minimum(below[0], below[1]), (below[0] + below[1] - 1.0).clamp_(min=0.0))
+    """Areas [N, 2, 2] of polygons inside [0, 2]²: the fan from the window's centre (1, 1) alone gives
+    Q(1, 1), the half-planes Q(1, 2) = |P ∩ {x < 1}| and Q(2, 1) = |P ∩ {y < 1}|, and the total ½ Σ D."""
+    edges = _Edges(vertices)
+    below = edges.below(1.0)  # f_x (row 0), f_y (row 1)
+    fan = edges.fan(1.0, 1.0)
     total = fan.sum(0)
     left, lower = (below * fan).sum(1)
-    corner = (both * fan).sum(0)
+    corner = (edges.in_both(below[0], below[1]) * fan).sum(0)
     return torch.stack((corner, lower - corner, left - corner, total - lower - left + corner), 1).view(-1, 2, 2)
 
 
 def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = False) -> torch.Tensor:
     """Areas [N, rows, cols] of polygons [2, K, N] inside the cells of a rows × cols window.
 
-    ``contained`` promises that every vertex lies in [0, cols] × [0, rows] (then Q(0) is the row area
-    and Q(cols) = 0, which saves two evaluations; a contained 2 × 2 window takes the cheaper
-    :func:`_quadrant_areas`); otherwise parts outside the window are ignored.
+    ``contained`` promises that every vertex lies in [0, cols] × [0, rows]: then Q vanishes on the lines
+    X = 0 and Y = 0 (they are skipped), and a 2 × 2 window takes :func:`_quadrant_areas`. Otherwise the
+    parts of the polygons outside the window are ignored.
     """
     if contained and rows == cols == 2:
         return _quadrant_areas(vertices)
-    pieces = _row_pieces(vertices, rows)
-    if contained:
-        mid, rise = pieces[2], pieces[4]
-        first = (mid * rise).sum(1)
-        last = torch.zeros_like(first)
-    else:
-        first, last = _relu_integral(pieces, 0.0), _relu_integral(pieces, float(cols))
-    q = [first, *(_relu_integral(pieces, float(u)) for u in range(1, cols)), last]
-    return torch.stack([q[u] - q[u + 1] for u in range(cols)], dim=-1).permute(1, 0, 2)
+    edges = _Edges(vertices)
+    first = 1 if contained else 0
+    xs = torch.arange(first, cols + 1, dtype=vertices.dtype, device=vertices.device)[:, None, None]
+    below_x = edges.below(xs, 0)  # [X, K, N]
+    lattice = torch.zeros((rows + 1, cols + 1, vertices.shape[-1]), dtype=vertices.dtype, device=vertices.device)
+    for y in range(first, rows + 1):
+        below_y = edges.below(float(y), 1)
+        lattice[y, first:] = (edges.in_both(below_x, below_y) * edges.fan(xs, float(y))).sum(1)
+    areas = lattice[1:, 1:] - lattice[:-1, 1:] - lattice[1:, :-1] + lattice[:-1, :-1]
+    return areas.permute(2, 0, 1)
 
 
 def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:

@@ -19,7 +19,8 @@ the unrequested part of a cell gets the remainder term). Documented choices:
   areas and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones (strong contraction)
   go through a second pass, in chunks of similar size, over their bounding box clipped to the frame:
   exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
-  footprint.
+  footprint. A cell area below 10⁻⁶ is float32 rounding of a cell the octagon does not reach (the
+  inclusion–exclusion of :mod:`polygon`) and makes no request.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
   or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
   weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
@@ -42,6 +43,7 @@ AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]
 
 OCTAGON_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (0.0, 1.0), (0.0, 0.5))
 _FOLD_TOLERANCE = 1e-4
+_ROUNDING = 1e-6  # a smaller cell area is float32 rounding of a cell the octagon does not reach: no request
 _CHUNK_ELEMENTS = 1 << 22
 _POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
 
@@ -141,7 +143,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
         index = torch.nonzero(folded).squeeze(1)
         footprint_origin, areas[:, index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
         origin[:, index] = footprint_origin.long()
-    areas.clamp_(min=0.0)
+    areas.masked_fill_(areas < _ROUNDING, 0.0)
     base = origin[1].mul_(grid.padded_width).add_(origin[0])
     kept = [(part, ~folded[part.target]) for part in extra]
     sources = [part.source[keep] for part, keep in kept]
@@ -165,7 +167,7 @@ def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Ten
     Counter 9j + u + 3v; cells outside the frame are outside requests.
     """
     size = areas.shape[-1]
-    kept = torch.nonzero(areas.reshape(-1) > 0).squeeze(1)
+    kept = torch.nonzero(areas.reshape(-1) > _ROUNDING).squeeze(1)
     octagon, position = kept.div(size * size, rounding_mode="floor"), kept.remainder(size * size)
     u, v = position.remainder(size), position.div(size, rounding_mode="floor")
     cell_x, cell_y = origin[0, octagon] + u, origin[1, octagon] + v
@@ -211,7 +213,7 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
         folded[index[chunk[bad]]] = True
         target = index[chunk][:, None, None].expand_as(areas)
-        keep = areas > 0
+        keep = areas > _ROUNDING
         pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
         source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
         parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))

@@ -129,11 +129,19 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
     assert worst_total < 5e-5, worst_total  # Σ_i a_ij (outside part included) = shoelace |P_j|
 
 
-def test_two_by_two_window_areas_match_clipping_for_any_polygon():
-    """The fan route of a contained 2 × 2 window against Sutherland–Hodgman clipping in float64 and against
-    the general Green's-theorem route: star-shaped octagons about a point near the window's centre,
-    self-intersecting vertex orders (winding-weighted areas, negative parts included), and vertices snapped
-    to half-integers so that edges lie on the centre lines x = 1, y = 1 or run parallel to them."""
+def clipped_cell_areas(vertices: torch.Tensor, size: int) -> torch.Tensor:
+    """[N, S, S] areas of polygons [2, K, N] in the cells of an S × S window, by float64 clipping."""
+    return torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v) for u in range(size)]
+                          for v in range(size)] for polygon in vertices.permute(2, 0, 1)], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_window_areas_match_clipping_for_any_polygon(size):
+    """Cell areas of S × S windows (the contained route, and the route that takes the lattice lines on the
+    window's border too) against Sutherland–Hodgman clipping in float64: star-shaped octagons about a
+    point near the window's centre, self-intersecting vertex orders (winding-weighted areas, negative parts
+    included), and vertices snapped to half-integers so that edges lie on the lattice lines or run parallel
+    to them; polygons that spill out of the window (only the uncontained route) lose their outside parts."""
     g = torch.Generator().manual_seed(7)
     angles = torch.linspace(0, 2 * torch.pi, 9)[:-1] + torch.rand(200, 1, generator=g)
     radius = 0.2 + 0.7 * torch.rand(200, 8, generator=g)
@@ -141,14 +149,16 @@ def test_two_by_two_window_areas_match_clipping_for_any_polygon():
     star = centre + radius[:, None] * torch.stack((angles.cos(), angles.sin()), 1)
     tangled = 2 * torch.rand(200, 2, 8, generator=g)
     snapped = (4 * torch.rand(200, 2, 8, generator=g)).round() / 2  # x, y ∈ {0, ½, 1, 3/2, 2}
-    vertices = torch.cat((star, tangled, snapped)).double().permute(1, 2, 0)  # [2, 8, N]
-    fan = cell_areas(vertices, 2, 2, contained=True)
-    green = cell_areas(vertices, 2, 2, contained=False)
-    clipped = torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v) for u in range(2)]
-                             for v in range(2)] for polygon in vertices.permute(2, 0, 1)], dtype=torch.float64)
+    vertices = torch.cat((star, tangled, snapped)).double().permute(1, 2, 0) * (size / 2)  # [2, 8, N] in [0, S]²
+    clipped = clipped_cell_areas(vertices, size)
     assert (clipped < -0.01).any()  # some tangles run against the orientation in a cell
-    assert torch.allclose(fan, clipped, rtol=0.0, atol=1e-12), (fan - clipped).abs().max()
-    assert torch.allclose(green, clipped, rtol=0.0, atol=1e-12), (green - clipped).abs().max()
+    for contained in (True, False):
+        areas = cell_areas(vertices, size, size, contained=contained)
+        assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (contained, (areas - clipped).abs().max())
+    spilling = (3 * torch.rand(200, 2, 8, generator=g).double() - 1).permute(1, 2, 0) * (size / 2)  # [−½S, S]²
+    clipped = clipped_cell_areas(spilling, size)
+    areas = cell_areas(spilling, size, size)
+    assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (areas - clipped).abs().max()
 
 
 def test_octagons_follow_the_documented_interpolation():
