@@ -64,7 +64,7 @@ class _Edges:
 
 
 def _quadrant_areas(vertices: torch.Tensor) -> torch.Tensor:
-    """Areas [N, 2, 2] of polygons inside [0, 2]²: the fan from the window's centre (1, 1) alone gives
+    """Areas [2, 2, N] of polygons inside [0, 2]²: the fan from the window's centre (1, 1) alone gives
     Q(1, 1), the half-planes Q(1, 2) = |P ∩ {x < 1}| and Q(2, 1) = |P ∩ {y < 1}|, and the total ½ Σ D."""
     edges = _Edges(vertices)
     below = edges.below(1.0)  # f_x (row 0), f_y (row 1)
@@ -72,11 +72,11 @@ def _quadrant_areas(vertices: torch.Tensor) -> torch.Tensor:
     total = fan.sum(0)
     left, lower = (below * fan).sum(1)
     corner = (edges.in_both(below[0], below[1]) * fan).sum(0)
-    return torch.stack((corner, lower - corner, left - corner, total - lower - left + corner), 1).view(-1, 2, 2)
+    return torch.stack((corner, lower - corner, left - corner, total - lower - left + corner)).view(2, 2, -1)
 
 
 def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = False) -> torch.Tensor:
-    """Areas [N, rows, cols] of polygons [2, K, N] inside the cells of a rows × cols window.
+    """Areas [rows, cols, N] of polygons [2, K, N] inside the cells of a rows × cols window.
 
     ``contained`` promises that every vertex lies in [0, cols] × [0, rows]: then Q vanishes on the lines
     X = 0 and Y = 0 (they are skipped), and a 2 × 2 window takes :func:`_quadrant_areas`. Otherwise the
@@ -92,12 +92,11 @@ def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = F
     for y in range(first, rows + 1):
         below_y = edges.below(float(y), 1)
         lattice[y, first:] = (edges.in_both(below_x, below_y) * edges.fan(xs, float(y))).sum(1)
-    areas = lattice[1:, 1:] - lattice[:-1, 1:] - lattice[1:, :-1] + lattice[:-1, :-1]
-    return areas.permute(2, 0, 1)
+    return lattice[1:, 1:] - lattice[:-1, 1:] - lattice[1:, :-1] + lattice[:-1, :-1]
 
 
 def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
-    """Winding-weighted counts [N, rows, cols] of sub-cell centres inside polygons [2, K, N].
+    """Winding-weighted counts [rows, cols, N] of sub-cell centres inside polygons [2, K, N].
 
     Every cell is split into upsample × upsample sub-cells; the centre of sub-cell (a, b) of cell (u, v)
     is (u + (a + ½)/n, v + (b + ½)/n). A centre counts with the polygon's winding number around it: the
@@ -122,4 +121,4 @@ def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: in
         right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
         winding = torch.einsum("nkr,nkrc->nrc", direction, right)
         counts.append(winding.reshape(-1, rows, n, cols, n).sum((2, 4)))
-    return torch.cat(counts)
+    return torch.cat(counts).permute(1, 2, 0)

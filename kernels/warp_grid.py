@@ -39,7 +39,7 @@ from .warp_frame import Variant, warp_with
 from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint, footprint_offsets
 from .workspace import Workspace
 
-AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]
+AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]  # (octagons, rows, cols, contained) → areas
 
 OCTAGON_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (0.0, 1.0), (0.0, 0.5))
 _FOLD_TOLERANCE = 1e-4
@@ -78,10 +78,9 @@ def octagons(backward_map: torch.Tensor, out: torch.Tensor | None = None) -> tor
 
 
 def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
-    """Octagons whose winding-weighted cell areas reveal a fold (see module docstring)."""
-    flat = areas.flatten(1)
-    return ((total <= _FOLD_TOLERANCE) | (flat < -_FOLD_TOLERANCE).any(1)
-            | (flat > 1.0 + _FOLD_TOLERANCE).any(1))
+    """Octagons whose winding-weighted cell areas [..., n] reveal a fold (see module docstring)."""
+    smallest, largest = torch.aminmax(areas.flatten(0, -2), dim=0)
+    return (total <= _FOLD_TOLERANCE) | (smallest < -_FOLD_TOLERANCE) | (largest > 1.0 + _FOLD_TOLERANCE)
 
 
 def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, area_of: AreaFunction,
@@ -119,22 +118,21 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
         outside, -SourceGrid.PAD)
     small = regular & (span <= 2)
     areas = workspace.zeros("grid_areas", (len(FOOTPRINT_SLOTS), n_pixels), dtype)
-    areas[0] = outside.to(dtype)  # fresh noise: the normal of slot 0, a border cell
     if dense_runs:
         parts = [slice(first, min(n_pixels, first + chunk)) for first in range(0, n_pixels, chunk)]
     else:
         parts = torch.nonzero(small).squeeze(1).split(chunk)
     for part in parts:
-        found = area_of(relative[:, :, part], 2, 2, True)
-        keep = small[part]
-        folded[part] |= keep & _folded(found, found.sum((1, 2)))
-        areas[:, part] = torch.where(keep, found.view(-1, 4).t(), areas[:, part])
+        areas[:, part] = area_of(relative[:, :, part], 2, 2, True).view(4, -1)
+    areas.masked_fill_(~small, 0.0)  # dense runs: drop the octagons of other windows
+    folded |= small & _folded(areas, areas.sum(0))
+    areas[0].masked_fill_(outside, 1.0)  # fresh noise: the normal of slot 0, a border cell
     extra = []
     for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
         found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
-        folded[part[_folded(found, found.sum((1, 2)))]] = True
-        areas[:, part] = found[:, :2, :2].reshape(-1, 4).t()  # the window's top-left 2 × 2: the fixed slots
-        found[:, :2, :2] = 0.0
+        folded[part[_folded(found, found.sum((0, 1)))]] = True
+        areas[:, part] = found[:2, :2].reshape(4, -1)  # the window's top-left 2 × 2: the fixed slots
+        found[:2, :2] = 0.0
         extra.append(_window_requests(part, start[:, part].long(), found, grid))
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
     if large.numel():
@@ -162,13 +160,14 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
 
 
 def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Tensor, grid: SourceGrid) -> Requests:
-    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [2, n], nonzero areas.
+    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [2, n], areas
+    [S, S, n] (those above rounding).
 
     Counter 9j + u + 3v; cells outside the frame are outside requests.
     """
-    size = areas.shape[-1]
+    size, n = areas.shape[0], areas.shape[-1]
     kept = torch.nonzero(areas.reshape(-1) > _ROUNDING).squeeze(1)
-    octagon, position = kept.div(size * size, rounding_mode="floor"), kept.remainder(size * size)
+    position, octagon = kept.div(n, rounding_mode="floor"), kept.remainder(n)
     u, v = position.remainder(size), position.div(size, rounding_mode="floor")
     cell_x, cell_y = origin[0, octagon] + u, origin[1, octagon] + v
     inside = (cell_x >= 0) & (cell_x < grid.width) & (cell_y >= 0) & (cell_y < grid.height)
@@ -205,14 +204,14 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         position += chunk.numel()
         cols, rows = (int(c) for c in cells[:, chunk].amax(1))
         areas = area_of(shifted[:, :, chunk], rows, cols, False)
-        cell_x = clip_low[0, chunk].long()[:, None, None] + torch.arange(cols, device=device)
-        cell_y = clip_low[1, chunk].long()[:, None, None] + torch.arange(rows, device=device)[:, None]
+        cell_x = clip_low[0, chunk].long() + torch.arange(cols, device=device)[:, None]  # [cols, n]
+        cell_y = clip_low[1, chunk].long() + torch.arange(rows, device=device)[:, None, None]  # [rows, 1, n]
         areas = areas * ((cell_x < width) & (cell_y < height))
-        inside_total = areas.sum((1, 2))
+        inside_total = areas.sum((0, 1))
         outside_area = (total[chunk] - inside_total).clamp(min=0.0)
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
         folded[index[chunk[bad]]] = True
-        target = index[chunk][:, None, None].expand_as(areas)
+        target = index[chunk].expand_as(areas)
         keep = areas > _ROUNDING
         pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
         source = grid.index(cell_x, cell_y).expand_as(areas)[keep]

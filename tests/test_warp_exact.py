@@ -130,9 +130,11 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
 
 
 def clipped_cell_areas(vertices: torch.Tensor, size: int) -> torch.Tensor:
-    """[N, S, S] areas of polygons [2, K, N] in the cells of an S × S window, by float64 clipping."""
-    return torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v) for u in range(size)]
-                          for v in range(size)] for polygon in vertices.permute(2, 0, 1)], dtype=torch.float64)
+    """[S, S, N] areas of polygons [2, K, N] in the cells (row v, column u) of an S × S window, by float64
+    clipping."""
+    return torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v)
+                           for polygon in vertices.permute(2, 0, 1)] for u in range(size)] for v in range(size)],
+                        dtype=torch.float64)
 
 
 @pytest.mark.parametrize("size", [2, 3])
