@@ -63,35 +63,29 @@ class _Edges:
         return (self.start[0] - x).mul_(self.step[1]).sub_((self.start[1] - y).mul_(self.step[0])).mul_(0.5)
 
 
-def _quadrant_areas(vertices: torch.Tensor) -> torch.Tensor:
-    """Areas [2, 2, N] of polygons inside [0, 2]²: the fan from the window's centre (1, 1) alone gives
-    Q(1, 1), the half-planes Q(1, 2) = |P ∩ {x < 1}| and Q(2, 1) = |P ∩ {y < 1}|, and the total ½ Σ D."""
-    edges = _Edges(vertices)
-    below = edges.below(1.0)  # f_x (row 0), f_y (row 1)
-    fan = edges.fan(1.0, 1.0)
-    total = fan.sum(0)
-    left, lower = (below * fan).sum(1)
-    corner = (edges.in_both(below[0], below[1]) * fan).sum(0)
-    return torch.stack((corner, lower - corner, left - corner, total - lower - left + corner)).view(2, 2, -1)
-
-
 def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = False) -> torch.Tensor:
     """Areas [rows, cols, N] of polygons [2, K, N] inside the cells of a rows × cols window.
 
-    ``contained`` promises that every vertex lies in [0, cols] × [0, rows]: then Q vanishes on the lines
-    X = 0 and Y = 0 (they are skipped), and a 2 × 2 window takes :func:`_quadrant_areas`. Otherwise the
-    parts of the polygons outside the window are ignored.
+    The parts of the polygons outside the window are ignored. ``contained`` promises that every vertex lies
+    in [0, cols] × [0, rows]; then only the interior lattice lines need quadrant fans (at least 2 × 2
+    cells): Q is zero on the lines X = 0 and Y = 0, a half-plane on the lines X = cols and Y = rows (there
+    f = 1), and the total at (cols, rows), each from a fan already made for the interior.
     """
-    if contained and rows == cols == 2:
-        return _quadrant_areas(vertices)
     edges = _Edges(vertices)
-    first = 1 if contained else 0
-    xs = torch.arange(first, cols + 1, dtype=vertices.dtype, device=vertices.device)[:, None, None]
+    inner = 1 if contained and rows > 1 and cols > 1 else 0
+    xs = torch.arange(inner, cols + 1 - inner, dtype=vertices.dtype, device=vertices.device)[:, None, None]
+    columns = slice(inner, cols + 1 - inner)
     below_x = edges.below(xs, 0)  # [X, K, N]
     lattice = torch.zeros((rows + 1, cols + 1, vertices.shape[-1]), dtype=vertices.dtype, device=vertices.device)
-    for y in range(first, rows + 1):
+    for y in range(inner, rows + 1 - inner):
+        fan = edges.fan(xs, float(y))  # centres (X, y), [X, K, N]
         below_y = edges.below(float(y), 1)
-        lattice[y, first:] = (edges.in_both(below_x, below_y) * edges.fan(xs, float(y))).sum(1)
+        lattice[y, columns] = (edges.in_both(below_x, below_y) * fan).sum(1)
+        if inner:
+            lattice[y, cols] = (below_y * fan[0]).sum(0)  # |P ∩ {y < Y}|: a centre on the line y = Y
+    if inner:
+        lattice[rows, columns] = (below_x * fan).sum(1)  # |P ∩ {x < X}|: centres on the lines x = X
+        lattice[rows, cols] = fan[0].sum(0)
     return lattice[1:, 1:] - lattice[:-1, 1:] - lattice[1:, :-1] + lattice[:-1, :-1]
 
 
