@@ -15,10 +15,11 @@ Source cells live in a padded grid (:class:`SourceGrid`: the frame plus a border
 Sources whose requests add up to s_i get the weights w = λ_i·a with
 
 * ``normalise_sources=True`` (particle variant, Deng et al. Alg. 3): λ_i = 1/s_i, no remainder;
-* ``normalise_sources=False`` (grid variant, Alg. 2): λ_i = 1/max(s_i, 1), remainder π_i = 1 − s_i when
-  above 10⁻⁵ (smaller ones are the float32 rounding of a fully covered cell), else 0.
-  Exact areas of a non-folding map never exceed 1 per cell; overlapping (folded) regions do, and are then
-  split as the particle variant splits them, which keeps every Y_j of unit variance.
+* ``normalise_sources=False`` (grid variant, Alg. 2): λ_i = 1 and remainder π_i = 1 − s_i when s_i is
+  within 10⁻⁵ of 1 or below (π_i = 0 within 10⁻⁵: the float32 rounding of a fully covered cell);
+  λ_i = 1/s_i and π_i = 0 above. Exact areas of a non-folding map never exceed 1 per cell; overlapping
+  (folded) regions do, and are then split as the particle variant splits them, which keeps every Y_j of
+  unit variance. Without such a cell, w = a: no gather of λ.
 
 Requests that fall outside the previous frame see fresh noise of their area: border cells have λ = 1
 and count as x = ζ = 0, so such a request's terms reduce to √a·z. With r_e = √w_e the warp is
@@ -195,8 +196,15 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
 
     total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
     scale = ws.buffer("scale", (grid.size,), dtype)
-    torch.clamp(total, min=_TINY if normalise_sources else 1.0, out=scale).reciprocal_().masked_fill_(outside, 1.0)
-    weight = torch.index_select(scale, 0, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)  # w = r²
+    if normalise_sources:
+        torch.clamp(total, min=_TINY, out=scale).reciprocal_()
+    else:
+        torch.reciprocal(total, out=scale).masked_fill_(total <= 1.0 + _COVERED, 1.0)
+    scale.masked_fill_(outside, 1.0)
+    if normalise_sources or (scale != 1.0).any():
+        weight = torch.index_select(scale, 0, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)
+    else:
+        weight = area  # λ = 1 everywhere
     pairs = chunks.pairs
     noise = ws.buffer("request_noise", (pairs, chunks.size), complex_dtype)  # r_e·z_e of every channel pair
     zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
