@@ -3,6 +3,7 @@
     python benchmarks/warp_speed.py            # 256², 512², 1024² × 4 and 16 channels, then the drift check
     python benchmarks/warp_speed.py --quick    # smoke run: 128² and 256², 4 channels, 100-frame drift
     python benchmarks/warp_speed.py --no-drift --rounds 3 --sizes 1024 --channels 4   # 3 rounds, round-robin
+    python benchmarks/warp_speed.py --paired 6 --sizes 1024 --channels 4   # HIWYN(8)/grid, paired frames
 
 Every configuration runs in a fresh subprocess (so that its peak memory is its own: on the CPU how far the
 process's RSS high-water mark rises above its start-up (Python and torch excluded; inputs, workspace and
@@ -11,9 +12,10 @@ workspace, as ``warp_noise_sequence`` does: a warm-up frame, then the timed fram
 minimum and the median wall ms per frame, and the minimum process CPU time per frame (all threads; on a
 busy machine the single-thread CPU time is the better estimate of the unloaded speed). With ``--rounds R``
 each size's configurations run R times in turn (a VM's speed can drift by 50 % within minutes; taking
-the best of rounds spread over the same period keeps the ratios side by side). The motion is a
-rotation by 2° with a 3 % zoom about the centre (the official code
-was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the same run,
+the best of rounds spread over the same period keeps the ratios side by side); ``--paired N`` compares
+HIWYN(8) with the grid frame against frame instead (each HIWYN(8) frame between two grid frames, in one
+process), which cancels the drift. The motion is a rotation by 2° with a 3 % zoom about the centre (the
+official code was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the same run,
 and the particle warp with the official Taichi implementation's figures (2-core CPU, 4 channels,
 papers.md). The drift check warps 1000 frames (100 with --quick) of 48² × 4 noise and reports every
 frame's variance against its χ² bounds, the variance trend, and the last frame's KS p-value and lag-1
@@ -89,6 +91,34 @@ def measure(method: str, size: int, channels: int, frames: int, device: str) -> 
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - start_rss
     return {"min_ms": min(times), "median_ms": statistics.median(times), "cpu_ms": min(cpu_times), "peak_mib": peak}
+
+
+def paired_ratio(size: int, channels: int, pairs: int, device: str) -> str:
+    """HIWYN(8) / grid in one process: each HIWYN(8) frame between two grid frames, the ratio of its time to
+    their mean; the median over ``pairs`` frames is robust to a VM whose speed drifts between runs."""
+    dev = torch.device(device)
+    backward_map = rotation_zoom(size, device=device)
+    noise = frame_noise(channels, size, size, seed=0, frame=0, device=dev)
+    out = torch.empty(channels, size * size, device=dev)
+    steps = {name: FrameStep(variant, channels, size, size, dev)
+             for name, variant in (("grid", METHODS["grid"]), ("hiwyn8", hiwyn_variant(8)))}
+
+    def timed(name: str, frame: int) -> float:
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        steps[name](noise, backward_map, None, 0, frame, out=out)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - start
+
+    timed("grid", 1), timed("hiwyn8", 1)  # warm-up
+    ratios = []
+    for frame in range(2, pairs + 2):
+        before, hiwyn, after = timed("grid", frame), timed("hiwyn8", frame), timed("grid", frame)
+        ratios.append(hiwyn / ((before + after) / 2))
+    return (f"{size}² × {channels}, {pairs} pairs: HIWYN(8)/grid median {statistics.median(ratios):.1f}×, "
+            f"min {min(ratios):.1f}×, max {max(ratios):.1f}×")
 
 
 def run_isolated(method: str, size: int, channels: int, frames: int, device: str, threads: int) -> dict:
@@ -170,6 +200,8 @@ def main() -> None:
     parser.add_argument("--channels", type=int, nargs="+", help="channel counts (default: 4 16)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="repeat every size's configurations this many times, round-robin (noisy machines)")
+    parser.add_argument("--paired", type=int, metavar="N",
+                        help="only HIWYN(8)/grid, N HIWYN(8) frames each between two grid frames, in one process")
     parser.add_argument("--single", nargs=5, metavar=("METHOD", "SIZE", "C", "FRAMES", "DEVICE"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -180,6 +212,12 @@ def main() -> None:
         return
     sizes, channels = ([128, 256], [4]) if args.quick else ([256, 512, 1024], [4, 16])
     sizes, channels = args.sizes or sizes, args.channels or channels
+    if args.paired:
+        for size in sizes:
+            for count in channels:
+                print(paired_ratio(size, count, args.paired, "cuda" if torch.cuda.is_available() else "cpu"),
+                      flush=True)
+        return
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"# warp speed — {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads, "

@@ -8,17 +8,17 @@ centres) after extending the *displacement* m(p) − p linearly by one pixel bey
 along an axis of a single pixel). Neighbouring pixels share these points, so a non-folding map tiles the
 previous frame with octagons, and an affine map gives the exact parallelograms A·pixel + t.
 
-Every octagon requests the exact areas a_ij = |P_j ∩ A_i| (:func:`polygon.cell_areas`, Green's theorem,
-no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with the bridge of :mod:`bridge` (``normalise_sources=False``:
-the unrequested part of a cell gets the remainder term). Documented choices:
+Every octagon requests the exact areas a_ij = |P_j ∩ A_i| (:func:`polygon.cell_areas`: fans from the
+window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with the bridge of :mod:`bridge`
+(``normalise_sources=False``: the unrequested part of a cell gets the remainder term). Documented choices:
 
 * **Outside the frame**: the part of P_j outside the previous frame is fresh noise of its area, so Y_j
   keeps unit variance; an octagon entirely outside, or marked in ``fresh_mask``, is fresh noise.
 * **Windows**: an octagon whose bounding box spans at most 2 cells per axis (sub-pixel motion, moderate
-  zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from three clipped
-  areas and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones (strong contraction)
-  go through a second pass, in chunks of similar size, over their bounding box clipped to the frame:
-  exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
+  zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from one fan about
+  the window's centre and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones
+  (strong contraction) go through a second pass, in chunks of similar size, over their bounding box
+  clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
   footprint. A cell area below 10⁻⁶ is float32 rounding of a cell the octagon does not reach (the
   inclusion–exclusion of :mod:`polygon`) and makes no request.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
