@@ -1,7 +1,7 @@
 """Float64 references and white-noise statistics for the warp tests, written independently of kernels/.
 
 Polygon areas here come from Sutherland–Hodgman clipping (Sutherland & Hodgman 1974) and the shoelace
-formula in numpy float64; the kernels use Green's theorem in torch float32 instead.
+formula in numpy float64; the kernels use fans and inclusion–exclusion in torch float32 instead.
 """
 
 from __future__ import annotations
