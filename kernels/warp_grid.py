@@ -48,27 +48,31 @@ _CHUNK_ELEMENTS = 1 << 22
 _POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
 
 
-def _extend(displacement: torch.Tensor, axis: int) -> torch.Tensor:
-    """Pad [2, H, W] by one on both sides of ``axis`` by linear extrapolation (constant for one pixel)."""
-    size = displacement.shape[axis]
-    first, last = displacement.narrow(axis, 0, 1), displacement.narrow(axis, size - 1, 1)
-    if size == 1:
-        return torch.cat((first, displacement, last), axis)
-    before = 2 * first - displacement.narrow(axis, 1, 1)
-    after = 2 * last - displacement.narrow(axis, size - 2, 1)
-    return torch.cat((before, displacement, after), axis)
+def _padded_displacement(backward_map: torch.Tensor) -> torch.Tensor:
+    """m(p) − p at the pixel centres, [2, H+2, W+2] (padded index = pixel + 1), extended by one on every side
+    by linear extrapolation, first along y, then along x (constantly along an axis of a single pixel)."""
+    _, height, width = backward_map.shape
+    centres = torch.arange(max(height, width), device=backward_map.device, dtype=backward_map.dtype) + 0.5
+    d = backward_map.new_empty((2, height + 2, width + 2))
+    torch.sub(backward_map[0], centres[:width], out=d[0, 1:-1, 1:-1])
+    torch.sub(backward_map[1], centres[:height, None], out=d[1, 1:-1, 1:-1])
+    for padded, axis in ((d[:, :, 1:-1], 1), (d, 2)):
+        last = padded.shape[axis] - 1
+        for end, inward in ((0, 1), (last, -1)):
+            inner = padded.select(axis, end + inward)
+            beyond = padded.select(axis, end + 2 * inward) if last > 2 else inner
+            torch.sub(2 * inner, beyond, out=padded.select(axis, end))
+    return d
 
 
 def octagons(backward_map: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions),
     written to ``out`` when given."""
     height, width = backward_map.shape[-2:]
-    identity = torch.stack(torch.meshgrid(torch.arange(width, device=backward_map.device) + 0.5,
-                                          torch.arange(height, device=backward_map.device) + 0.5,
-                                          indexing="xy")).to(backward_map.dtype)
-    d = _extend(_extend(backward_map - identity, 1), 2)  # [2, H+2, W+2]: padded index = pixel + 1
-    corner = 0.25 * (d[:, :-1, :-1] + d[:, :-1, 1:] + d[:, 1:, :-1] + d[:, 1:, 1:])  # (c, r) at [r, c]
-    across = 0.5 * (d[:, :-1, 1:-1] + d[:, 1:, 1:-1])  # (c + ½, r) at [r, c]
+    d = _padded_displacement(backward_map)
+    pairs = d[:, :-1] + d[:, 1:]  # sums of vertical neighbours, at (c, r) for the padded column c + 1
+    corner = 0.25 * (pairs[:, :, :-1] + pairs[:, :, 1:])  # (c, r) at [r, c]
+    across = 0.5 * pairs[:, :, 1:-1]  # (c + ½, r) at [r, c]
     along = 0.5 * (d[:, 1:-1, :-1] + d[:, 1:-1, 1:])  # (c, r + ½) at [r, c]
     points = (corner[:, :-1, :-1], across[:, :-1], corner[:, :-1, 1:], along[:, :, 1:],
               corner[:, 1:, 1:], across[:, 1:], corner[:, 1:, :-1], along[:, :, :-1])
