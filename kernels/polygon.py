@@ -21,7 +21,8 @@ x < X, (X − min(a_x, b_x)) / |b_x − a_x| clamped to [0, 1], and f_y likewise
 and a half-plane |P ∩ {x < X}| = ½ Σ D·f_x for any c on the line. Every edge is on its own: no clipping,
 and an edge parallel to a line has f ∈ {0, 1}, or lies on it and has D = 0. Self-intersecting or
 negatively oriented polygons get winding-number-weighted areas (negative where the orientation flips),
-which is how folds are detected.
+which is how folds are detected. In large windows every edge's four corner terms are combined before the
+sum over edges (:func:`_cell_areas_by_edges`), so that float32 rounding does not grow with the window.
 """
 
 from __future__ import annotations
@@ -66,27 +67,55 @@ class _Edges:
 def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = False) -> torch.Tensor:
     """Areas [rows, cols, N] of polygons [2, K, N] inside the cells of a rows × cols window.
 
-    The parts of the polygons outside the window are ignored. ``contained`` promises that every vertex lies
-    in [0, cols] × [0, rows]; then only the interior lattice lines need quadrant fans (at least 2 × 2
-    cells): Q is zero on the lines X = 0 and Y = 0, a half-plane on the lines X = cols and Y = rows (there
-    f = 1), and the total at (cols, rows), each from a fan already made for the interior.
+    ``contained`` promises that every vertex lies in [0, cols] × [0, rows], for small windows: then only
+    the interior lattice points need fans (Q is zero on the lines X = 0 and Y = 0, a half-plane on the
+    lines X = cols and Y = rows, where f = 1, and the total at (cols, rows), each from a fan already made
+    for the interior). Otherwise the parts of the polygons outside the window are ignored, and the cells
+    come from :func:`_cell_areas_by_edges`, accurate in any window.
     """
     edges = _Edges(vertices)
-    inner = 1 if contained and rows > 1 and cols > 1 else 0
-    xs = torch.arange(inner, cols + 1 - inner, dtype=vertices.dtype, device=vertices.device)[:, None, None]
-    columns = slice(inner, cols + 1 - inner)
-    below_x = edges.below(xs, 0)  # [X, K, N]
+    if not (contained and rows > 1 and cols > 1):
+        return _cell_areas_by_edges(edges, rows, cols)
+    xs = torch.arange(1, cols, dtype=vertices.dtype, device=vertices.device)[:, None, None]
+    below_x = edges.below(xs, 0)  # [cols − 1, K, N]
     lattice = torch.zeros((rows + 1, cols + 1, vertices.shape[-1]), dtype=vertices.dtype, device=vertices.device)
-    for y in range(inner, rows + 1 - inner):
-        fan = edges.fan(xs, float(y))  # centres (X, y), [X, K, N]
+    for y in range(1, rows):
+        fan = edges.fan(xs, float(y))  # centres (X, y), [cols − 1, K, N]
         below_y = edges.below(float(y), 1)
-        lattice[y, columns] = (edges.in_both(below_x, below_y) * fan).sum(1)
-        if inner:
-            lattice[y, cols] = (below_y * fan[0]).sum(0)  # |P ∩ {y < Y}|: a centre on the line y = Y
-    if inner:
-        lattice[rows, columns] = (below_x * fan).sum(1)  # |P ∩ {x < X}|: centres on the lines x = X
-        lattice[rows, cols] = fan[0].sum(0)
+        lattice[y, 1:cols] = (edges.in_both(below_x, below_y) * fan).sum(1)
+        lattice[y, cols] = (below_y * fan[0]).sum(0)  # |P ∩ {y < Y}|: a centre on the line y = Y
+    lattice[rows, 1:cols] = (below_x * fan).sum(1)  # |P ∩ {x < X}|: centres on the lines x = X
+    lattice[rows, cols] = fan[0].sum(0)
     return lattice[1:, 1:] - lattice[:-1, 1:] - lattice[1:, :-1] + lattice[:-1, :-1]
+
+
+def _cell_areas_by_edges(edges: _Edges, rows: int, cols: int) -> torch.Tensor:
+    """Cell areas [rows, cols, N] with every edge's four corner terms combined before the sum over edges.
+
+    Quadrant areas grow with the window, and so would the rounding of their inclusion–exclusion (about
+    rows·cols·ε). The fans of a cell's corners differ by exact terms, D(u+1, v) = D(u, v) − Δy and
+    D(u, v+1) = D(u, v) + Δx, so an edge adds to cell (u, v)
+
+        ½ [D(u, v)·(f₁₁ − f₀₁ − f₁₀ + f₀₀) + Δx·(f₁₁ − f₀₁) − Δy·(f₁₁ − f₁₀)],
+
+    f_ab = f_xy at the corner (u + a, v + b); the first bracket, the fraction of the edge inside the cell,
+    vanishes unless the edge crosses the cell, so the error stays about max(rows, cols)·ε.
+    """
+    start = edges.start
+    xs = torch.arange(cols + 1, dtype=start.dtype, device=start.device)[:, None, None]
+    below_x = edges.below(xs, 0)  # [cols + 1, K, N]
+    half_dx, half_dy = 0.5 * edges.step[0], 0.5 * edges.step[1]
+    areas = torch.empty((rows, cols, start.shape[-1]), dtype=start.dtype, device=start.device)
+    lower = edges.in_both(below_x, edges.below(0.0, 1))  # f_xy on the line Y = 0
+    for v in range(rows):
+        upper = edges.in_both(below_x, edges.below(float(v + 1), 1))
+        along_x = upper[1:] - upper[:-1]  # f₁₁ − f₀₁
+        inside = along_x - lower[1:] + lower[:-1]
+        along_y = upper[1:] - lower[1:]  # f₁₁ − f₁₀
+        terms = edges.fan(xs[:-1], float(v)).mul_(inside).add_(along_x.mul_(half_dx)).sub_(along_y.mul_(half_dy))
+        areas[v] = terms.sum(1)
+        lower = upper
+    return areas
 
 
 def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:

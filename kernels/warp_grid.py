@@ -19,8 +19,8 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
   the window's centre and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones
   (strong contraction) go through a second pass, in chunks of similar size, over their bounding box
   clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
-  footprint. A cell area below 10⁻⁶ is float32 rounding of a cell the octagon does not reach (the
-  inclusion–exclusion of :mod:`polygon`) and makes no request.
+  footprint. A cell area below 10⁻⁶ (times the window's side in the second pass) is float32 rounding
+  of a cell the octagon does not reach (the inclusion–exclusion of :mod:`polygon`) and makes no request.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
   or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
   weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
@@ -216,7 +216,7 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
         folded[index[chunk[bad]]] = True
         target = index[chunk].expand_as(areas)
-        keep = areas > _ROUNDING
+        keep = areas > _ROUNDING * max(rows, cols)  # the areas' rounding grows with the window's side
         pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
         source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
         parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))

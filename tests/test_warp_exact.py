@@ -163,6 +163,21 @@ def test_window_areas_match_clipping_for_any_polygon(size):
     assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (areas - clipped).abs().max()
 
 
+def test_large_window_areas_keep_float32_accuracy():
+    """A strong contraction's octagons span a 24 × 24 window: float32 cell areas against float64 clipping
+    stay within 1e-5 (the inclusion–exclusion of quadrant areas, which grow with the window, lost 6e-5
+    here; the per-edge combination loses about the window's side times ε)."""
+    g = torch.Generator().manual_seed(3)
+    unit = torch.tensor([[0, 0], [0.5, 0], [1, 0], [1, 0.5], [1, 1], [0.5, 1], [0, 1], [0, 0.5]],
+                        dtype=torch.float64) - 0.5
+    angle = 6.28 * torch.rand(16, 1, 1, generator=g, dtype=torch.float64)
+    rotation = torch.cat((torch.cat((angle.cos(), -angle.sin()), 2), torch.cat((angle.sin(), angle.cos()), 2)), 1)
+    vertices = ((unit @ rotation.transpose(1, 2)) * 16.9 + 12.0).permute(2, 1, 0)  # [2, 8, 16], in [0, 24]²
+    areas = cell_areas(vertices.float(), 24, 24).double()
+    error = (areas - clipped_cell_areas(vertices, 24)).abs().max()
+    assert error < 1e-5, error
+
+
 def test_only_cells_an_octagon_reaches_get_requests():
     """Octagons in 3 × 3 windows (a rotating zoom-out): a cell the octagon does not reach has area 0 in
     float64 clipping, and its float32 area (inclusion–exclusion rounding, about 1e-7) makes no request."""
