@@ -227,11 +227,12 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     if pad_key is not None:
         remainder = grid.frame(total).neg().add_(1.0)
         remainder.masked_fill_(remainder < _COVERED, 0.0)
-        pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
-                               lambda: weyl_states(torch.arange(height * width, device=device), channels))
-        pad = ws.buffer("pad_noise", (pairs, height, width), complex_dtype)
-        normal_pair(pad_states, pad_key, pad.view(pairs, -1), variance=remainder.view(-1), workspace=ws)
-        grid.frame(zeta).add_(pad)
+        if remainder.any():  # a fully covered frame (zoom-out, rotation) has no remainder to draw
+            pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
+                                   lambda: weyl_states(torch.arange(height * width, device=device), channels))
+            pad = ws.buffer("pad_noise", (pairs, height, width), complex_dtype)
+            normal_pair(pad_states, pad_key, pad.view(pairs, -1), variance=remainder.view(-1), workspace=ws)
+            grid.frame(zeta).add_(pad)
 
     zeta.masked_fill_(outside, 0.0)
     tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
