@@ -49,19 +49,25 @@ class _Edges:
         self.inv_length = self.step.abs().reciprocal_()  # 1/|dx|, 1/|dy| (inf for a parallel edge)
         self.same_way = (self.step[0] * self.step[1]) > 0
 
-    def below(self, line: torch.Tensor | float, axis: int | slice = slice(None)) -> torch.Tensor:
-        """f: the fraction of every edge below ``line`` (a number, or lines [L, 1, 1]) along ``axis`` (both
-        axes by default, [2, K, N]; one axis: [K, N] or [L, K, N])."""
-        fraction = (line - self.low[axis]).mul_(self.inv_length[axis]).clamp_(0.0, 1.0)
-        return fraction.nan_to_num_(0.0)  # 0·inf: an edge on the line, where D = 0
+    def share_below(self, line: torch.Tensor | float, axis: int | slice = slice(None)) -> torch.Tensor:
+        """f: the share of every edge with coordinate ``axis`` below ``line`` (a number, or lines [L, 1, 1]);
+        both axes by default ([2, K, N]), one axis: [K, N] or [L, K, N]."""
+        share = (line - self.low[axis]).mul_(self.inv_length[axis]).clamp_(0.0, 1.0)
+        return share.nan_to_num_(0.0)  # 0·inf: an edge on the line, where D = 0
 
-    def in_both(self, below_x: torch.Tensor, below_y: torch.Tensor) -> torch.Tensor:
+    def share_in_quadrant(self, below_x: torch.Tensor, below_y: torch.Tensor) -> torch.Tensor:
         """f_xy from f_x and f_y (broadcast)."""
         return torch.where(self.same_way, torch.minimum(below_x, below_y), (below_x + below_y - 1.0).clamp_(min=0.0))
 
-    def fan(self, x: torch.Tensor | float, y: float) -> torch.Tensor:
+    def half_fan(self, x: torch.Tensor | float, y: float) -> torch.Tensor:
         """½D = ½ (a − c) × (b − a) for the fan centres c = (x, y) (x a number or [L, 1, 1])."""
         return (self.start[0] - x).mul_(self.step[1]).sub_((self.start[1] - y).mul_(self.step[0])).mul_(0.5)
+
+    def span_between(self, below_low: torch.Tensor, below_high: torch.Tensor, axis: int) -> tuple[torch.Tensor, ...]:
+        """The part of every edge between two lines along ``axis``, as an interval [t₀, t₁] of the edge's
+        parameter t ∈ [0, 1] (a + t·(b − a)), from the shares below each line."""
+        rising = self.step[axis] >= 0  # the share below a line is a prefix of the edge, else a suffix
+        return (torch.where(rising, below_low, 1.0 - below_high), torch.where(rising, below_high, 1.0 - below_low))
 
 
 def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = False) -> torch.Tensor:
@@ -77,15 +83,16 @@ def cell_areas(vertices: torch.Tensor, rows: int, cols: int, contained: bool = F
     if not (contained and rows > 1 and cols > 1):
         return _cell_areas_by_edges(edges, rows, cols)
     xs = torch.arange(1, cols, dtype=vertices.dtype, device=vertices.device)[:, None, None]
-    below_x = edges.below(xs, 0)  # [cols − 1, K, N]
+    below_x = edges.share_below(xs, 0)  # [cols − 1, K, N]
     lattice = torch.zeros((rows + 1, cols + 1, vertices.shape[-1]), dtype=vertices.dtype, device=vertices.device)
     for y in range(1, rows):
-        fan = edges.fan(xs, float(y))  # centres (X, y), [cols − 1, K, N]
-        below_y = edges.below(float(y), 1)
-        lattice[y, 1:cols] = (edges.in_both(below_x, below_y) * fan).sum(1)
+        fan = edges.half_fan(xs, float(y))  # centres (X, y), [cols − 1, K, N]
+        below_y = edges.share_below(float(y), 1)
+        lattice[y, 1:cols] = (edges.share_in_quadrant(below_x, below_y) * fan).sum(1)
         lattice[y, cols] = (below_y * fan[0]).sum(0)  # |P ∩ {y < Y}|: a centre on the line y = Y
-    lattice[rows, 1:cols] = (below_x * fan).sum(1)  # |P ∩ {x < X}|: centres on the lines x = X
-    lattice[rows, cols] = fan[0].sum(0)
+    top_fan = fan  # centres (X, rows − 1): on the lines x = X, which is all a half-plane needs
+    lattice[rows, 1:cols] = (below_x * top_fan).sum(1)  # |P ∩ {x < X}|
+    lattice[rows, cols] = top_fan[0].sum(0)
     return lattice[1:, 1:] - lattice[:-1, 1:] - lattice[1:, :-1] + lattice[:-1, :-1]
 
 
@@ -96,25 +103,30 @@ def _cell_areas_by_edges(edges: _Edges, rows: int, cols: int) -> torch.Tensor:
     rows·cols·ε). The fans of a cell's corners differ by exact terms, D(u+1, v) = D(u, v) − Δy and
     D(u, v+1) = D(u, v) + Δx, so an edge adds to cell (u, v)
 
-        ½ [D(u, v)·(f₁₁ − f₀₁ − f₁₀ + f₀₀) + Δx·(f₁₁ − f₀₁) − Δy·(f₁₁ − f₁₀)],
+        ½ [D(u, v)·f_in + Δx·(f₁₁ − f₀₁) − Δy·(f₁₁ − f₁₀)],
 
-    f_ab = f_xy at the corner (u + a, v + b); the first bracket, the fraction of the edge inside the cell,
-    vanishes unless the edge crosses the cell, so the error stays about max(rows, cols)·ε.
+    f_ab = f_xy at the corner (u + a, v + b), and f_in = f₁₁ − f₀₁ − f₁₀ + f₀₀ the share of the edge inside
+    the cell, taken as the overlap of the edge's parameter intervals in the cell's column and row: exactly
+    0 for an edge that misses the cell, so the error stays about max(rows, cols)·ε.
     """
     start = edges.start
     xs = torch.arange(cols + 1, dtype=start.dtype, device=start.device)[:, None, None]
-    below_x = edges.below(xs, 0)  # [cols + 1, K, N]
+    below_x = edges.share_below(xs, 0)  # [cols + 1, K, N]
+    column_from, column_to = edges.span_between(below_x[:-1], below_x[1:], 0)  # [cols, K, N]
     half_dx, half_dy = 0.5 * edges.step[0], 0.5 * edges.step[1]
     areas = torch.empty((rows, cols, start.shape[-1]), dtype=start.dtype, device=start.device)
-    lower = edges.in_both(below_x, edges.below(0.0, 1))  # f_xy on the line Y = 0
+    below_y = edges.share_below(0.0, 1)
+    lower = edges.share_in_quadrant(below_x, below_y)  # f_xy on the line Y = 0
     for v in range(rows):
-        upper = edges.in_both(below_x, edges.below(float(v + 1), 1))
+        above_y = edges.share_below(float(v + 1), 1)
+        upper = edges.share_in_quadrant(below_x, above_y)
+        row_from, row_to = edges.span_between(below_y, above_y, 1)
+        inside = torch.minimum(column_to, row_to).sub_(torch.maximum(column_from, row_from)).clamp_(min=0.0)
         along_x = upper[1:] - upper[:-1]  # f₁₁ − f₀₁
-        inside = along_x - lower[1:] + lower[:-1]
         along_y = upper[1:] - lower[1:]  # f₁₁ − f₁₀
-        terms = edges.fan(xs[:-1], float(v)).mul_(inside).add_(along_x.mul_(half_dx)).sub_(along_y.mul_(half_dy))
+        terms = edges.half_fan(xs[:-1], float(v)).mul_(inside).add_(along_x.mul_(half_dx)).sub_(along_y.mul_(half_dy))
         areas[v] = terms.sum(1)
-        lower = upper
+        lower, below_y = upper, above_y
     return areas
 
 

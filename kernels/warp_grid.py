@@ -19,8 +19,9 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
   the window's centre and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones
   (strong contraction) go through a second pass, in chunks of similar size, over their bounding box
   clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps) take the particle
-  footprint. A cell area below 10⁻⁶ (times the window's side in the second pass) is float32 rounding
-  of a cell the octagon does not reach (the inclusion–exclusion of :mod:`polygon`) and makes no request.
+  footprint. A cell area below 8 ε of the dtype (10⁻⁶ in float32; times the window's side in the second
+  pass) is the rounding of a cell the octagon does not reach (:mod:`polygon` adds and subtracts fans) and
+  makes no request.
 * **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
   or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
   weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
@@ -43,7 +44,7 @@ AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]  # (octago
 
 OCTAGON_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (0.0, 1.0), (0.0, 0.5))
 _FOLD_TOLERANCE = 1e-4
-_ROUNDING = 1e-6  # a smaller cell area is float32 rounding of a cell the octagon does not reach: no request
+_ROUNDING_EPS = 8  # a cell area below 8 ε of the dtype is rounding of a cell the octagon does not reach
 _CHUNK_ELEMENTS = 1 << 22
 _POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
 
@@ -57,10 +58,10 @@ def _padded_displacement(backward_map: torch.Tensor) -> torch.Tensor:
     torch.sub(backward_map[0], centres[:width], out=d[0, 1:-1, 1:-1])
     torch.sub(backward_map[1], centres[:height, None], out=d[1, 1:-1, 1:-1])
     for padded, axis in ((d[:, :, 1:-1], 1), (d, 2)):
-        last = padded.shape[axis] - 1
-        for end, inward in ((0, 1), (last, -1)):
+        size = padded.shape[axis] - 2  # pixels along the axis
+        for end, inward in ((0, 1), (size + 1, -1)):
             inner = padded.select(axis, end + inward)
-            beyond = padded.select(axis, end + 2 * inward) if last > 2 else inner
+            beyond = padded.select(axis, end + 2 * inward) if size > 1 else inner
             torch.sub(2 * inner, beyond, out=padded.select(axis, end))
     return d
 
@@ -79,6 +80,11 @@ def octagons(backward_map: torch.Tensor, out: torch.Tensor | None = None) -> tor
     offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=backward_map.dtype)
     stacked = torch.stack(points, dim=1, out=None if out is None else out.view(2, 8, height, width))
     return stacked.view(2, 8, -1).add_(offsets.t()[:, :, None])
+
+
+def _rounding(dtype: torch.dtype) -> float:
+    """A cell area below this is the rounding of a cell the octagon does not reach: it makes no request."""
+    return _ROUNDING_EPS * torch.finfo(dtype).eps
 
 
 def _folded(areas: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
@@ -119,7 +125,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
     regular = ~outside & ~folded
     origin = workspace.buffer("grid_origin", (2, n_pixels), torch.int64).copy_(start).masked_fill_(
-        outside, -SourceGrid.PAD)
+        outside | (span > WINDOW), -SourceGrid.PAD)  # no area in the fixed slots: keep them on a border cell
     small = regular & (span <= 2)
     areas = workspace.zeros("grid_areas", (len(FOOTPRINT_SLOTS), n_pixels), dtype)
     if dense_runs:
@@ -141,11 +147,11 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
     if large.numel():
         extra.append(_large_requests(relative[:, :, large], start[:, large], large, area_of, grid, folded))
+    areas.masked_fill_(areas < _rounding(dtype), 0.0)
     if folded.any():
         index = torch.nonzero(folded).squeeze(1)
         footprint_origin, areas[:, index] = bilinear_footprint(backward_map.reshape(2, -1)[:, index], height, width)
         origin[:, index] = footprint_origin.long()
-    areas.masked_fill_(areas < _ROUNDING, 0.0)
     base = origin[1].mul_(grid.padded_width).add_(origin[0])
     kept = [(part, ~folded[part.target]) for part in extra]
     sources = [part.source[keep] for part, keep in kept]
@@ -170,7 +176,7 @@ def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Ten
     Counter 9j + u + 3v; cells outside the frame are outside requests.
     """
     size, n = areas.shape[0], areas.shape[-1]
-    kept = torch.nonzero(areas.reshape(-1) > _ROUNDING).squeeze(1)
+    kept = torch.nonzero(areas.reshape(-1) > _rounding(areas.dtype)).squeeze(1)
     position, octagon = kept.div(n, rounding_mode="floor"), kept.remainder(n)
     u, v = position.remainder(size), position.div(size, rounding_mode="floor")
     cell_x, cell_y = origin[0, octagon] + u, origin[1, octagon] + v
@@ -216,7 +222,7 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
         folded[index[chunk[bad]]] = True
         target = index[chunk].expand_as(areas)
-        keep = areas > _ROUNDING * max(rows, cols)  # the areas' rounding grows with the window's side
+        keep = areas > _rounding(areas.dtype) * max(rows, cols)  # the areas' rounding grows with the side
         pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
         source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
         parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))

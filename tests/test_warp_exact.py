@@ -176,6 +176,12 @@ def test_large_window_areas_keep_float32_accuracy():
     areas = cell_areas(vertices.float(), 24, 24).double()
     error = (areas - clipped_cell_areas(vertices, 24)).abs().max()
     assert error < 1e-5, error
+    # a 128 × 128 window (too many cells for Python clipping): against the float64 areas, which match
+    # clipping to 1e-12 in the tests above (shares rounded at each corner, not overlapped, lost 5.6e-5 here)
+    angle = torch.linspace(0, 2 * torch.pi, 9, dtype=torch.float64)[:-1] + 0.3
+    octagon = torch.stack((64 + 57.6 * angle.cos(), 64 + 57.6 * angle.sin()))[:, :, None]
+    error = (cell_areas(octagon.float(), 128, 128).double() - cell_areas(octagon, 128, 128)).abs().max()
+    assert error < 1e-5, error
 
 
 def test_only_cells_an_octagon_reaches_get_requests():
@@ -190,6 +196,16 @@ def test_only_cells_an_octagon_reaches_get_requests():
     exact = [reference_areas(octs[j // width, j % width], height, width) for j in range(height * width)]
     spurious = [(j, i) for (j, i), area in table.items() if i >= 0 and area > 0 and exact[j].get(i, 0.0) == 0.0]
     assert not spurious, spurious[:5]
+
+
+def test_rounding_threshold_follows_the_dtype():
+    """A shift of 2e-8 px gives every target a sliver of area 2e-8 in the next column: real in float64,
+    where the rounding threshold is 8 ε = 1.8e-15, so it is requested, not dropped as float32 rounding."""
+    height, width = 6, 7
+    m = identity_map(height, width, dtype=torch.float64) + torch.tensor([2e-8, 0.0], dtype=torch.float64)[:, None, None]
+    table = area_table(grid_module.polygon_requests(m, None, grid_module.cell_areas, Workspace()), height, width)
+    slivers = [table.get((r * width + c, r * width + c + 1), 0.0) for r in range(height) for c in range(width - 1)]
+    assert all(abs(area - 2e-8) < 1e-14 for area in slivers), slivers[:3]
 
 
 def test_octagons_follow_the_documented_interpolation():

@@ -63,6 +63,19 @@ def test_collapsing_and_folding_maps_keep_unit_variance(warp):
         assert report["variance_ok"] and report["mean_ok"] and report["ks_p"] > 1e-4, report
 
 
+@pytest.mark.parametrize("warp", WARPS)
+def test_random_strongly_contracting_maps_are_handled(warp):
+    """Random rough maps whose octagons span more than 3 cells with window origins far left of or above
+    the frame (their fixed request slots must stay inside the padded grid), on a tiny and a small frame."""
+    g = torch.Generator().manual_seed(5)
+    tiny = torch.tensor([[[-3.7, 1.6, 6.9], [-3.3, 2.0, 7.3]], [[-0.85, -0.85, -0.85], [3.25, 3.25, 3.25]]])
+    rough = identity_map(16, 16) + 0.7 * 16 * torch.randn(2, 16, 16, generator=g)
+    for m in (tiny, rough):
+        noise = frame_noise(4, *m.shape[1:], seed=0, frame=0)
+        out = warp(noise, m, seed=0, frame=1)
+        assert torch.isfinite(out).all() and out.shape == noise.shape
+
+
 def test_fresh_mask_forces_fresh_noise():
     mask = torch.zeros(8, 10, dtype=torch.bool)
     mask[2:5, 3:7] = True
