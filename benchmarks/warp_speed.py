@@ -34,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +52,7 @@ from temporal_noise.kernels.counter_rng import frame_noise  # noqa: E402
 from temporal_noise.kernels.flow_maps import identity_map  # noqa: E402
 from temporal_noise.kernels.hiwyn import hiwyn_variant  # noqa: E402
 from temporal_noise.kernels.noise_warp import METHODS, FrameStep, warp_noise_sequence  # noqa: E402
+from temporal_noise.kernels.warp_frame import Variant  # noqa: E402
 
 TAICHI_MS = {256: (51.0, 29.0), 512: (208.0, 115.0), 1024: (841.0, 457.0)}  # (f64, f32), 4 channels
 VARIANTS = ("particle", "grid", "hiwyn2", "hiwyn4", "hiwyn8")
@@ -64,12 +66,27 @@ def rotation_zoom(size: int, degrees: float = 2.0, zoom: float = 0.97, device: s
     return torch.einsum("ij,jhw->ihw", a / zoom, m - size / 2) + size / 2
 
 
+def variant_of(method: str) -> Variant:
+    """The warp variant of a method name of VARIANTS."""
+    return hiwyn_variant(int(method[5:])) if method.startswith("hiwyn") else METHODS[method]
+
+
+def timed(call: Callable[[], object], device: torch.device) -> tuple[float, float]:
+    """Wall and process CPU seconds of ``call()``, the device synchronised around it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start, cpu_start = time.perf_counter(), time.process_time()
+    call()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start, time.process_time() - cpu_start
+
+
 def measure(method: str, size: int, channels: int, frames: int, device: str) -> dict:
     """ms per frame (each timed frame) and peak memory of one configuration, in this process."""
     dev = torch.device(device)
     start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    variant = hiwyn_variant(int(method[5:])) if method.startswith("hiwyn") else METHODS[method]
-    step = FrameStep(variant, channels, size, size, dev)
+    step = FrameStep(variant_of(method), channels, size, size, dev)
     buffers = [frame_noise(channels, size, size, seed=0, frame=0, device=dev), torch.empty(channels, size, size,
                                                                                            device=dev)]
     backward_map = rotation_zoom(size, device=device)
@@ -77,15 +94,11 @@ def measure(method: str, size: int, channels: int, frames: int, device: str) -> 
         torch.cuda.reset_peak_memory_stats()
     times, cpu_times = [], []
     for frame in range(1, frames + 2):  # frame 1 warms up
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        start, cpu_start = time.perf_counter(), time.process_time()
-        step(buffers[(frame - 1) % 2], backward_map, None, 0, frame, out=buffers[frame % 2].view(channels, -1))
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        wall, cpu = timed(lambda f=frame: step(buffers[(f - 1) % 2], backward_map, None, 0, f,
+                                               out=buffers[f % 2].view(channels, -1)), dev)
         if frame > 1:
-            times.append((time.perf_counter() - start) * 1e3)
-            cpu_times.append((time.process_time() - cpu_start) * 1e3)
+            times.append(wall * 1e3)
+            cpu_times.append(cpu * 1e3)
     if dev.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
@@ -100,22 +113,15 @@ def paired_ratio(size: int, channels: int, pairs: int, device: str) -> str:
     backward_map = rotation_zoom(size, device=device)
     noise = frame_noise(channels, size, size, seed=0, frame=0, device=dev)
     out = torch.empty(channels, size * size, device=dev)
-    steps = {name: FrameStep(variant, channels, size, size, dev)
-             for name, variant in (("grid", METHODS["grid"]), ("hiwyn8", hiwyn_variant(8)))}
+    steps = {name: FrameStep(variant_of(name), channels, size, size, dev) for name in ("grid", "hiwyn8")}
 
-    def timed(name: str, frame: int) -> float:
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        steps[name](noise, backward_map, None, 0, frame, out=out)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - start
+    def wall(name: str, frame: int) -> float:
+        return timed(lambda: steps[name](noise, backward_map, None, 0, frame, out=out), dev)[0]
 
-    timed("grid", 1), timed("hiwyn8", 1)  # warm-up
+    wall("grid", 1), wall("hiwyn8", 1)  # warm-up
     ratios = []
     for frame in range(2, pairs + 2):
-        before, hiwyn, after = timed("grid", frame), timed("hiwyn8", frame), timed("grid", frame)
+        before, hiwyn, after = wall("grid", frame), wall("hiwyn8", frame), wall("grid", frame)
         ratios.append(hiwyn / ((before + after) / 2))
     return (f"{size}² × {channels}, {pairs} pairs: HIWYN(8)/grid median {statistics.median(ratios):.1f}×, "
             f"min {min(ratios):.1f}×, max {max(ratios):.1f}×")
