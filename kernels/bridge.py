@@ -156,6 +156,17 @@ class _Chunks:
         if not self.k:
             out.zero_()
 
+    def scatter_add(self, out: torch.Tensor, index: torch.Tensor, values: torch.Tensor,
+                    chunk: tuple[bool, int, int]) -> None:
+        """``out[index[e]] += values[e]`` over the chunk's requests, row by row of the block (no copies)."""
+        fixed, first, last = chunk
+        if not fixed:
+            out.scatter_add_(0, index[first:last], values[first:last])
+            return
+        rows = (index[:self.fixed].view(self.k, -1), values[:self.fixed].view(self.k, -1))
+        for row_index, row_values in zip(*rows, strict=True):
+            out.scatter_add_(0, row_index[first:last], row_values[first:last])
+
     def add(self, values: torch.Tensor, chunk: tuple[bool, int, int], out: torch.Tensor) -> None:
         """Add the per-target sums of the chunk's ``values`` into ``out``."""
         fixed, first, last = chunk
@@ -194,7 +205,9 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     chunk_size = CPU_CHUNK if device.type == "cpu" else WINDOW**2 * n_targets
     chunks = _Chunks(requests, n_targets, channels, chunk_size, ws)
 
-    total = ws.zeros("total", (grid.size,), dtype).scatter_add_(0, source, area)
+    total = ws.zeros("total", (grid.size,), dtype)
+    for chunk in chunks.chunks:  # a chunk's cells stay in the cache while its rows of the block add to them
+        chunks.scatter_add(total, source, area, chunk)
     scale = ws.buffer("scale", (grid.size,), dtype)
     if normalise_sources:
         torch.clamp(total, min=_TINY, out=scale).reciprocal_()
@@ -227,12 +240,13 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     if pad_key is not None:
         remainder = grid.frame(total).neg().add_(1.0)
         remainder.masked_fill_(remainder < _COVERED, 0.0)
-        if remainder.any():  # a fully covered frame (zoom-out, rotation) has no remainder to draw
-            pad_states = ws.cached("pad_states", (height, width, channels, str(device)),
-                                   lambda: weyl_states(torch.arange(height * width, device=device), channels))
-            pad = ws.buffer("pad_noise", (pairs, height, width), complex_dtype)
-            normal_pair(pad_states, pad_key, pad.view(pairs, -1), variance=remainder.view(-1), workspace=ws)
-            grid.frame(zeta).add_(pad)
+        uncovered = torch.nonzero(remainder.view(-1)).squeeze(1)  # pixel indices: often a strip, or none
+        if uncovered.numel():
+            pad = ws.buffer("pad_noise", (pairs, uncovered.numel()), complex_dtype)
+            states = weyl_states(uncovered, channels, out=ws.buffer("pad_states", pad.shape, torch.int64))
+            normal_pair(states, pad_key, pad, variance=remainder.view(-1)[uncovered], workspace=ws)
+            cells = grid.index(uncovered % width, uncovered.div(width, rounding_mode="floor"))
+            zeta.index_add_(1, cells, pad)
 
     zeta.masked_fill_(outside, 0.0)
     tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
