@@ -16,7 +16,8 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
   keeps unit variance; an octagon entirely outside, or marked in ``fresh_mask``, is fresh noise.
 * **Windows**: an octagon whose bounding box spans at most 2 cells per axis (sub-pixel motion, moderate
   zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from one fan about
-  the window's centre and inclusion–exclusion; one spanning 3 cells its 3 × 3 window; larger ones
+  the window's centre and inclusion–exclusion; one spanning 3 cells along an axis its 2 × 3, 3 × 2 or
+  3 × 3 window; larger ones
   (strong contraction) go through a second pass, in chunks of similar size, over their bounding box
   clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps)
   take the particle footprint. A cell area below 8 ε of the dtype (10⁻⁶ in float32; times the window's
@@ -98,9 +99,9 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     """Requests of every octagon of a [2, H, W] map to the cells it overlaps, areas from ``area_of``.
 
     Layout: a fixed block of four requests per target, [4, P] (the 2 × 2 cells at its window origin: all
-    of a window of at most 2 cells per axis, the top-left four of a 3 × 3 window, particle footprints of
-    folded octagons, fresh noise), then the other five cells of 3 × 3 windows and the cells of larger
-    windows (second pass), with explicit targets.
+    of a window of at most 2 cells per axis, the top-left four of a window of 3 cells along an axis,
+    particle footprints of folded octagons, fresh noise), then the other cells of those windows and the
+    cells of larger windows (second pass), with explicit targets.
     With ``dense_runs`` the 2 × 2 areas are evaluated over contiguous runs of octagons, every octagon of
     the run (cheap for exact areas: no gathers; the results of octagons that need a larger window or are
     outside are dropped); without it, only for the octagons that need them (costly area functions).
@@ -138,12 +139,15 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     folded |= small & _folded(areas, areas.sum(0))
     areas[0].masked_fill_(outside, 1.0)  # fresh noise: the normal of slot 0, a border cell
     extra = []
-    for part in torch.nonzero(regular & (span == WINDOW)).squeeze(1).split(chunk):
-        found = area_of(relative[:, :, part], WINDOW, WINDOW, True)
-        folded[part[_folded(found, found.sum((0, 1)))]] = True
-        areas[:, part] = found[:2, :2].reshape(4, -1)  # the window's top-left 2 × 2: the fixed slots
-        found[:2, :2] = 0.0
-        extra.append(_window_requests(part, start[:, part].long(), found, grid))
+    window = extent.clamp_(min=2.0)  # columns, rows of the window at the origin
+    for cols, rows in ((3, 2), (2, 3), (3, 3)):
+        members = regular & (window[0] == cols) & (window[1] == rows)
+        for part in torch.nonzero(members).squeeze(1).split(chunk):
+            found = area_of(relative[:, :, part], rows, cols, True)
+            folded[part[_folded(found, found.sum((0, 1)))]] = True
+            areas[:, part] = found[:2, :2].reshape(4, -1)  # the window's top-left 2 × 2: the fixed slots
+            found[:2, :2] = 0.0
+            extra.append(_window_requests(part, start[:, part].long(), found, grid))
     large = torch.nonzero(regular & (span > WINDOW)).squeeze(1)
     if large.numel():
         extra.append(_large_requests(relative[:, :, large], start[:, large], large, area_of, grid, folded))
@@ -170,15 +174,15 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
 
 
 def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Tensor, grid: SourceGrid) -> Requests:
-    """Requests of octagons ``index`` to the cells of their S × S windows at ``origin`` [2, n], areas
-    [S, S, n] (those above rounding).
+    """Requests of octagons ``index`` to the cells of their rows × cols windows at ``origin`` [2, n], areas
+    [rows, cols, n] (those above rounding).
 
     Counter 9j + u + 3v; cells outside the frame are outside requests.
     """
-    size, n = areas.shape[0], areas.shape[-1]
+    cols, n = areas.shape[1:]
     kept = torch.nonzero(areas.reshape(-1) > _rounding(areas.dtype)).squeeze(1)
     position, octagon = kept.div(n, rounding_mode="floor"), kept.remainder(n)
-    u, v = position.remainder(size), position.div(size, rounding_mode="floor")
+    u, v = position.remainder(cols), position.div(cols, rounding_mode="floor")
     cell_x, cell_y = origin[0, octagon] + u, origin[1, octagon] + v
     inside = (cell_x >= 0) & (cell_x < grid.width) & (cell_y >= 0) & (cell_y < grid.height)
     target = index[octagon]

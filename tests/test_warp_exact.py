@@ -129,17 +129,17 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
     assert worst_total < 5e-5, worst_total  # Σ_i a_ij (outside part included) = shoelace |P_j|
 
 
-def clipped_cell_areas(vertices: torch.Tensor, size: int) -> torch.Tensor:
-    """[S, S, N] areas of polygons [2, K, N] in the cells (row v, column u) of an S × S window, by float64
-    clipping."""
+def clipped_cell_areas(vertices: torch.Tensor, rows: int, cols: int | None = None) -> torch.Tensor:
+    """[rows, cols, N] areas of polygons [2, K, N] in the cells (row v, column u) of a window (square if
+    ``cols`` is not given), by float64 clipping."""
     return torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v)
-                           for polygon in vertices.permute(2, 0, 1)] for u in range(size)] for v in range(size)],
-                        dtype=torch.float64)
+                           for polygon in vertices.permute(2, 0, 1)] for u in range(cols or rows)]
+                         for v in range(rows)], dtype=torch.float64)
 
 
-@pytest.mark.parametrize("size", [2, 3])
-def test_window_areas_match_clipping_for_any_polygon(size):
-    """Cell areas of S × S windows (the contained route, and the route that takes the lattice lines on the
+@pytest.mark.parametrize(("rows", "cols"), [(2, 2), (3, 3), (2, 3), (3, 2)])
+def test_window_areas_match_clipping_for_any_polygon(rows, cols):
+    """Cell areas of rows × cols windows (the contained route, and the route that takes the lattice lines on the
     window's border too) against Sutherland–Hodgman clipping in float64: star-shaped octagons about a
     point near the window's centre, self-intersecting vertex orders (winding-weighted areas, negative parts
     included), and vertices snapped to half-integers so that edges lie on the lattice lines or run parallel
@@ -151,15 +151,16 @@ def test_window_areas_match_clipping_for_any_polygon(size):
     star = centre + radius[:, None] * torch.stack((angles.cos(), angles.sin()), 1)
     tangled = 2 * torch.rand(200, 2, 8, generator=g)
     snapped = (4 * torch.rand(200, 2, 8, generator=g)).round() / 2  # x, y ∈ {0, ½, 1, 3/2, 2}
-    vertices = torch.cat((star, tangled, snapped)).double().permute(1, 2, 0) * (size / 2)  # [2, 8, N] in [0, S]²
-    clipped = clipped_cell_areas(vertices, size)
+    scale = torch.tensor([cols / 2, rows / 2], dtype=torch.float64)[:, None, None]
+    vertices = torch.cat((star, tangled, snapped)).double().permute(1, 2, 0) * scale  # [2, 8, N] in the window
+    clipped = clipped_cell_areas(vertices, rows, cols)
     assert (clipped < -0.01).any()  # some tangles run against the orientation in a cell
     for contained in (True, False):
-        areas = cell_areas(vertices, size, size, contained=contained)
+        areas = cell_areas(vertices, rows, cols, contained=contained)
         assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (contained, (areas - clipped).abs().max())
-    spilling = (3 * torch.rand(200, 2, 8, generator=g).double() - 1).permute(1, 2, 0) * (size / 2)  # [−½S, S]²
-    clipped = clipped_cell_areas(spilling, size)
-    areas = cell_areas(spilling, size, size)
+    spilling = (3 * torch.rand(200, 2, 8, generator=g).double() - 1).permute(1, 2, 0) * scale  # 1½ windows wide
+    clipped = clipped_cell_areas(spilling, rows, cols)
+    areas = cell_areas(spilling, rows, cols)
     assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (areas - clipped).abs().max()
 
 
