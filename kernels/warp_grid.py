@@ -50,12 +50,12 @@ _CHUNK_ELEMENTS = 1 << 22
 _POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
 
 
-def _padded_displacement(backward_map: torch.Tensor) -> torch.Tensor:
+def _padded_displacement(backward_map: torch.Tensor, workspace: Workspace) -> torch.Tensor:
     """m(p) − p at the pixel centres, [2, H+2, W+2] (padded index = pixel + 1), extended by one on every side
     by linear extrapolation, first along y, then along x (constantly along an axis of a single pixel)."""
     _, height, width = backward_map.shape
     centres = torch.arange(max(height, width), device=backward_map.device, dtype=backward_map.dtype) + 0.5
-    d = backward_map.new_empty((2, height + 2, width + 2))
+    d = workspace.buffer("displacement", (2, height + 2, width + 2), backward_map.dtype)
     torch.sub(backward_map[0], centres[:width], out=d[0, 1:-1, 1:-1])
     torch.sub(backward_map[1], centres[:height, None], out=d[1, 1:-1, 1:-1])
     for padded, axis in ((d[:, :, 1:-1], 1), (d, 2)):
@@ -67,20 +67,26 @@ def _padded_displacement(backward_map: torch.Tensor) -> torch.Tensor:
     return d
 
 
-def octagons(backward_map: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions),
-    written to ``out`` when given."""
+def octagons(backward_map: torch.Tensor, workspace: Workspace | None = None) -> torch.Tensor:
+    """Octagon vertices [2, 8, H·W] relative to each pixel's corner (c, r) (add (c, r) for positions), in
+    ``workspace`` (buffer "octagons") when given."""
+    ws = workspace or Workspace(backward_map.device)
     height, width = backward_map.shape[-2:]
-    d = _padded_displacement(backward_map)
-    pairs = d[:, :-1] + d[:, 1:]  # sums of vertical neighbours, at (c, r) for the padded column c + 1
-    corner = 0.25 * (pairs[:, :, :-1] + pairs[:, :, 1:])  # (c, r) at [r, c]
-    across = 0.5 * pairs[:, :, 1:-1]  # (c + ½, r) at [r, c]
-    along = 0.5 * (d[:, 1:-1, :-1] + d[:, 1:-1, 1:])  # (c, r + ½) at [r, c]
+    dtype = backward_map.dtype
+    d = _padded_displacement(backward_map, ws)
+    pairs = torch.add(d[:, :-1], d[:, 1:], out=ws.buffer("vertical_pairs", (2, height + 1, width + 2), dtype))
+    corner = torch.add(pairs[:, :, :-1], pairs[:, :, 1:], out=ws.buffer("corners", (2, height + 1, width + 1), dtype))
+    corner.mul_(0.25)  # (c, r) at [r, c]: the mean of the four centres around the corner
+    across = torch.mul(pairs[:, :, 1:-1], 0.5, out=ws.buffer("across", (2, height + 1, width), dtype))  # (c + ½, r)
+    along = torch.add(d[:, 1:-1, :-1], d[:, 1:-1, 1:], out=ws.buffer("along", (2, height, width + 1), dtype))
+    along.mul_(0.5)  # (c, r + ½) at [r, c]
     points = (corner[:, :-1, :-1], across[:, :-1], corner[:, :-1, 1:], along[:, :, 1:],
               corner[:, 1:, 1:], across[:, 1:], corner[:, 1:, :-1], along[:, :, :-1])
-    offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=backward_map.dtype)
-    stacked = torch.stack(points, dim=1, out=None if out is None else out.view(2, 8, height, width))
-    return stacked.view(2, 8, -1).add_(offsets.t()[:, :, None])
+    vertices = ws.buffer("octagons", (2, 8, height, width), dtype)
+    offsets = torch.tensor(OCTAGON_OFFSETS, device=backward_map.device, dtype=dtype)[:, :, None, None]
+    for k, point in enumerate(points):
+        torch.add(point, offsets[k], out=vertices[:, k])
+    return vertices.view(2, 8, -1)
 
 
 def _rounding(dtype: torch.dtype) -> float:
@@ -111,7 +117,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     device, dtype = backward_map.device, backward_map.dtype
     chunk = _POLYGON_CHUNK if device.type == "cpu" else n_pixels
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
-    relative = octagons(backward_map, out=workspace.buffer("octagons", (2, 8, n_pixels), dtype))
+    relative = octagons(backward_map, workspace)
     low = relative.amin(1).floor_()  # window origin relative to the pixel corner, [2, P]
     relative.sub_(low[:, None])
     extent = relative.amax(1).ceil_().clamp_(min=1.0)
