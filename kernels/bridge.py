@@ -32,9 +32,10 @@ in that order of operations, so that a request of area 1 copies its source exact
 z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: every request has a counter (9j + slot
 for the windows of target j) in stream REQUEST, the remainder of frame pixel i counter i of stream PAD.
 
-Layout, for speed on CPU and CUDA alike: every scatter and gather is one-dimensional over indices shared
-by all channels; channels go in pairs (the two normals of one hash), the pair's ζ is one complex64
-scatter-add, and each channel gathers (x_i, ζ_i) as one complex64 element.
+Layout, for speed on CPU and CUDA alike: every scatter and gather runs along the requests with indices
+shared by all channels, one row per channel pair or channel (rows go to different threads); channels go
+in pairs (the two normals of one hash), a pair's ζ is a complex64 row of one scatter-add, and each channel
+gathers (x_i, ζ_i) as one complex64 element.
 """
 
 from __future__ import annotations
@@ -152,7 +153,8 @@ class _Chunks:
         return pattern, as_int64(key + offset) if isinstance(key, int) else key + offset
 
     def start(self, out: torch.Tensor) -> None:
-        """Prepare ``out`` for a pass over the chunks in order (the fixed block assigns, the rest adds)."""
+        """Prepare ``out`` [..., P] for a pass over the chunks in order (the fixed block assigns, the rest
+        adds)."""
         if not self.k:
             out.zero_()
 
@@ -168,12 +170,14 @@ class _Chunks:
             out.scatter_add_(0, row_index[first:last], row_values[first:last])
 
     def add(self, values: torch.Tensor, chunk: tuple[bool, int, int], out: torch.Tensor) -> None:
-        """Add the per-target sums of the chunk's ``values`` into ``out``."""
+        """Add the per-target sums of the chunk's ``values`` [..., n] into ``out`` [..., P] (rows of a
+        two-dimensional ``out`` in parallel)."""
         fixed, first, last = chunk
         if fixed:
-            torch.sum(values.view(self.k, last - first), 0, out=out[first:last])
+            torch.sum(values.view(*values.shape[:-1], self.k, last - first), -2, out=out[..., first:last])
         else:
-            out.scatter_add_(0, self.requests.target[first - self.fixed:last - self.fixed], values)
+            target = self.requests.target[first - self.fixed:last - self.fixed]
+            out.scatter_add_(-1, target.expand_as(values), values)
 
 
 def _fixed_counters(slots: tuple[int, ...], targets: int, device: torch.device) -> torch.Tensor:
@@ -223,7 +227,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     zeta = ws.zeros("zeta", (pairs, grid.size), complex_dtype)  # ζ_i of every channel pair
     noise_sum = ws.buffer("noise_sum", (pairs, n_targets), complex_dtype)  # Σ_e r_e z_e per target
     inv_norm = ws.buffer("norm", (n_targets,), dtype)
-    for totals in (inv_norm, *noise_sum):
+    for totals in (inv_norm, noise_sum):
         chunks.start(totals)
     for chunk in chunks.chunks:  # the requests' arrays are read once for all channels
         cells = chunks.take(source, chunk, "chunk_source")
@@ -232,9 +236,8 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         chunks.add(chunk_weight, chunk, inv_norm)
         states, key = chunks.states(chunk, request_key)
         normal_pair(states, key, noise[:, :n], variance=chunk_weight, workspace=ws)
-        for m in range(pairs):
-            zeta[m].scatter_add_(0, cells, noise[m, :n])
-            chunks.add(noise[m, :n], chunk, noise_sum[m])
+        zeta.scatter_add_(1, cells.expand(pairs, n), noise[:, :n])  # one pair per thread
+        chunks.add(noise[:, :n], chunk, noise_sum)
     inv_norm.sqrt_().reciprocal_()
 
     if pad_key is not None:
@@ -256,19 +259,20 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     for c in range(channels):
         grid.frame(table_parts[c, :, 0]).copy_(values[c])
         table_parts[c, :, 1].copy_(zeta_parts[c // 2, :, c % 2])
-    gathered = ws.buffer("gathered", (chunks.size,), complex_dtype)
+    spent = noise.view(-1)  # the requests' normals are spent: their buffer takes the gathers, ⌈C/2⌉ channels a time
     pulled = ws.buffer("pulled", (channels, n_targets), complex_dtype)  # Σ_e w_e·(x + iζ) per target
-    for totals in pulled:
-        chunks.start(totals)
+    chunks.start(pulled)
     complex_weight = ws.cached("complex_weight", (chunks.size, complex_dtype, str(device)),
                                lambda: torch.zeros(chunks.size, dtype=complex_dtype, device=device))  # w + 0i
     for chunk in chunks.chunks:
         cells = chunks.take(source, chunk, "chunk_source")
         n = cells.numel()
         torch.view_as_real(complex_weight)[:n, 0].copy_(chunks.take(weight, chunk, "chunk_weight"))
-        for c in range(channels):
-            torch.index_select(tables[c], 0, cells, out=gathered[:n])
-            chunks.add(gathered[:n].mul_(complex_weight[:n]), chunk, pulled[c])
+        for first in range(0, channels, pairs):
+            group = tables[first:first + pairs]
+            gathered = spent[:group.shape[0] * n].view(group.shape[0], n)
+            torch.gather(group, 1, cells.expand_as(gathered), out=gathered)  # channels in parallel
+            chunks.add(gathered.mul_(complex_weight[:n]), chunk, pulled[first:first + pairs])
 
     if out is None:
         out = torch.empty((channels, n_targets), dtype=dtype, device=device)
