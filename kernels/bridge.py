@@ -152,6 +152,14 @@ class _Chunks:
         offset = as_int64(GOLDEN * self.pairs * WINDOW**2 * first)
         return pattern, as_int64(key + offset) if isinstance(key, int) else key + offset
 
+    def lookup(self, table: torch.Tensor, index: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """``out[e] = table[index[e]]`` for every request (the block's rows in parallel)."""
+        if self.k:
+            rows = index[:self.fixed].view(self.k, -1)
+            torch.gather(table.expand(self.k, -1), 1, rows, out=out[:self.fixed].view_as(rows))
+        torch.index_select(table, 0, index[self.fixed:], out=out[self.fixed:])
+        return out
+
     def start(self, out: torch.Tensor) -> None:
         """Prepare ``out`` [..., P] for a pass over the chunks in order (the fixed block assigns, the rest
         adds)."""
@@ -219,7 +227,7 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         torch.reciprocal(total, out=scale).masked_fill_(total <= 1.0 + _COVERED, 1.0)
     scale.masked_fill_(outside, 1.0)
     if normalise_sources or (scale != 1.0).any():
-        weight = torch.index_select(scale, 0, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)
+        weight = chunks.lookup(scale, source, out=ws.buffer("weight", (n_requests,), dtype)).mul_(area)
     else:
         weight = area  # λ = 1 everywhere
     pairs = chunks.pairs
