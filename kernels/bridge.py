@@ -33,9 +33,9 @@ z − z = 0 bit for bit). Normals come from :mod:`counter_rng`: every request ha
 for the windows of target j) in stream REQUEST, the remainder of frame pixel i counter i of stream PAD.
 
 Layout, for speed on CPU and CUDA alike: every scatter and gather runs along the requests with indices
-shared by all channels, one row per channel pair or channel (rows go to different threads); channels go
-in pairs (the two normals of one hash), a pair's ζ is a complex64 row of one scatter-add, and each channel
-gathers (x_i, ζ_i) as one complex64 element.
+shared by all channels, one row per channel pair (rows go to different threads): channels go in pairs (the
+two normals of one hash), and a pair's ζ_i, x_i and sums are complex64 elements (channel 2m the real part,
+2m + 1 the imaginary part).
 """
 
 from __future__ import annotations
@@ -260,33 +260,30 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
             zeta.index_add_(1, cells, pad)
 
     zeta.masked_fill_(outside, 0.0)
-    tables = ws.cached("tables", (channels, grid.size, complex_dtype, str(device)),
-                       lambda: torch.zeros((channels, grid.size), dtype=complex_dtype, device=device))
-    table_parts = torch.view_as_real(tables)  # [C, cells, 2]: (x_i, ζ_i) of every channel
-    zeta_parts = torch.view_as_real(zeta)
+    sources = ws.cached("source_pairs", (pairs, grid.size, complex_dtype, str(device)),  # border cells stay 0
+                        lambda: torch.zeros((pairs, grid.size), dtype=complex_dtype, device=device))
+    source_parts = torch.view_as_real(sources)  # [pairs, cells, 2]: x_i of channels 2m and 2m + 1, like ζ_i
     for c in range(channels):
-        grid.frame(table_parts[c, :, 0]).copy_(values[c])
-        table_parts[c, :, 1].copy_(zeta_parts[c // 2, :, c % 2])
-    spent = noise.view(-1)  # the requests' normals are spent: their buffer takes the gathers, ⌈C/2⌉ channels a time
-    pulled = ws.buffer("pulled", (channels, n_targets), complex_dtype)  # Σ_e w_e·(x + iζ) per target
-    chunks.start(pulled)
+        grid.frame(source_parts[c // 2, :, c % 2]).copy_(values[c])
+    spent = noise.view(pairs, -1)  # the requests' normals are spent: their buffer takes the gathers
+    pulled_x = ws.buffer("pulled_x", (pairs, n_targets), complex_dtype)  # Σ_e w_e·x_i(e) per target
+    pulled_zeta = ws.buffer("pulled_zeta", (pairs, n_targets), complex_dtype)  # Σ_e w_e·ζ_i(e) per target
     complex_weight = ws.cached("complex_weight", (chunks.size, complex_dtype, str(device)),
                                lambda: torch.zeros(chunks.size, dtype=complex_dtype, device=device))  # w + 0i
+    for pulled in (pulled_x, pulled_zeta):
+        chunks.start(pulled)
     for chunk in chunks.chunks:
         cells = chunks.take(source, chunk, "chunk_source")
         n = cells.numel()
         torch.view_as_real(complex_weight)[:n, 0].copy_(chunks.take(weight, chunk, "chunk_weight"))
-        for first in range(0, channels, pairs):
-            group = tables[first:first + pairs]
-            gathered = spent[:group.shape[0] * n].view(group.shape[0], n)
-            torch.gather(group, 1, cells.expand_as(gathered), out=gathered)  # channels in parallel
-            chunks.add(gathered.mul_(complex_weight[:n]), chunk, pulled[first:first + pairs])
+        for table, pulled in ((sources, pulled_x), (zeta, pulled_zeta)):
+            gathered = torch.gather(table, 1, cells.expand(pairs, n), out=spent[:, :n])  # pairs in parallel
+            chunks.add(gathered.mul_(complex_weight[:n]), chunk, pulled)
 
+    # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
+    warped = torch.view_as_real(torch.sub(noise_sum, pulled_zeta, out=pulled_zeta).add_(pulled_x))
     if out is None:
         out = torch.empty((channels, n_targets), dtype=dtype, device=device)
-    sums = torch.view_as_real(noise_sum)
-    pulled_parts = torch.view_as_real(pulled)
     for c in range(channels):
-        # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
-        torch.sub(sums[c // 2, :, c % 2], pulled_parts[c, :, 1], out=out[c]).add_(pulled_parts[c, :, 0])
-    return out.mul_(inv_norm)
+        torch.mul(warped[c // 2, :, c % 2], inv_norm, out=out[c])
+    return out
