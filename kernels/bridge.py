@@ -265,7 +265,6 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
     source_parts = torch.view_as_real(sources)  # [pairs, cells, 2]: x_i of channels 2m and 2m + 1, like ζ_i
     for c in range(channels):
         grid.frame(source_parts[c // 2, :, c % 2]).copy_(values[c])
-    spent = noise.view(pairs, -1)  # the requests' normals are spent: their buffer takes the gathers
     pulled_x = ws.buffer("pulled_x", (pairs, n_targets), complex_dtype)  # Σ_e w_e·x_i(e) per target
     pulled_zeta = ws.buffer("pulled_zeta", (pairs, n_targets), complex_dtype)  # Σ_e w_e·ζ_i(e) per target
     complex_weight = ws.cached("complex_weight", (chunks.size, complex_dtype, str(device)),
@@ -277,7 +276,8 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
         n = cells.numel()
         torch.view_as_real(complex_weight)[:n, 0].copy_(chunks.take(weight, chunk, "chunk_weight"))
         for table, pulled in ((sources, pulled_x), (zeta, pulled_zeta)):
-            gathered = torch.gather(table, 1, cells.expand(pairs, n), out=spent[:, :n])  # pairs in parallel
+            # pairs in parallel, into the buffer of the requests' normals (spent by now)
+            gathered = torch.gather(table, 1, cells.expand(pairs, n), out=noise[:, :n])
             chunks.add(gathered.mul_(complex_weight[:n]), chunk, pulled)
 
     # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
