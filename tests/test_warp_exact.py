@@ -87,6 +87,17 @@ def test_whole_pixel_translation_is_an_exact_shift_with_fresh_border(method):
     assert torch.equal(out.reshape(4, -1)[:, targets], fresh)
 
 
+@pytest.mark.parametrize("method", WARPS)
+@pytest.mark.parametrize("channels", [1, 3, 5])
+def test_odd_channel_counts_match_the_next_even_count(method, channels):
+    """Channels 2m and 2m + 1 share the normals of one hash, so C odd channels warp exactly as the first C
+    of C + 1 (the last pair's spare half is never seen); a rotating zoom-in with a border to refill."""
+    noise = frame_noise(channels + 1, 14, 11, seed=4, frame=0)
+    m = affine_map(14, 11, [[0.7, -0.3], [0.25, 0.75]], (0.4, -0.2))
+    full = WARPS[method](noise, m, seed=6, frame=2)
+    assert torch.equal(WARPS[method](noise[:channels], m, seed=6, frame=2), full[:channels])
+
+
 @pytest.mark.parametrize(("shift", "exact"), [((0.25, -0.625), True), ((0.3, 0.1), False)])
 def test_fractional_translation_grid_equals_particle(shift, exact):
     """Unit squares shifted by a fraction overlap 4 cells with exactly the bilinear weights."""
