@@ -34,8 +34,8 @@ for the windows of target j) in stream REQUEST, the remainder of frame pixel i c
 
 Layout, for speed on CPU and CUDA alike: every scatter and gather runs along the requests with indices
 shared by all channels, one row per channel pair (rows go to different threads): channels go in pairs (the
-two normals of one hash), and a pair's ζ_i, x_i and sums are complex64 elements (channel 2m the real part,
-2m + 1 the imaginary part).
+two normals of one hash), and a pair's ζ_i, x_i and sums are complex elements (complex64, complex128 in
+float64; channel 2m the real part, 2m + 1 the imaginary part) that only ever add, so the channels never mix.
 """
 
 from __future__ import annotations
@@ -260,28 +260,30 @@ def bridge_split(values: torch.Tensor, requests: Requests, n_targets: int, *, re
             zeta.index_add_(1, cells, pad)
 
     zeta.masked_fill_(outside, 0.0)
-    sources = ws.cached("source_pairs", (pairs, grid.size, complex_dtype, str(device)),  # border cells stay 0
+    sources = ws.cached("source_pairs", (pairs, height, width, complex_dtype, str(device)),  # border cells stay 0
                         lambda: torch.zeros((pairs, grid.size), dtype=complex_dtype, device=device))
     source_parts = torch.view_as_real(sources)  # [pairs, cells, 2]: x_i of channels 2m and 2m + 1, like ζ_i
     for c in range(channels):
         grid.frame(source_parts[c // 2, :, c % 2]).copy_(values[c])
     pulled_x = ws.buffer("pulled_x", (pairs, n_targets), complex_dtype)  # Σ_e w_e·x_i(e) per target
     pulled_zeta = ws.buffer("pulled_zeta", (pairs, n_targets), complex_dtype)  # Σ_e w_e·ζ_i(e) per target
-    complex_weight = ws.cached("complex_weight", (chunks.size, complex_dtype, str(device)),
-                               lambda: torch.zeros(chunks.size, dtype=complex_dtype, device=device))  # w + 0i
+    pair_weight = ws.buffer("pair_weight", (chunks.size, 2), dtype)  # (w, w): the weight of both channels
     for pulled in (pulled_x, pulled_zeta):
         chunks.start(pulled)
     for chunk in chunks.chunks:
         cells = chunks.take(source, chunk, "chunk_source")
         n = cells.numel()
-        torch.view_as_real(complex_weight)[:n, 0].copy_(chunks.take(weight, chunk, "chunk_weight"))
+        chunk_weight = chunks.take(weight, chunk, "chunk_weight")
+        torch.stack((chunk_weight, chunk_weight), 1, out=pair_weight[:n])
         for table, pulled in ((sources, pulled_x), (zeta, pulled_zeta)):
             # pairs in parallel, into the buffer of the requests' normals (spent by now)
             gathered = torch.gather(table, 1, cells.expand(pairs, n), out=noise[:, :n])
-            chunks.add(gathered.mul_(complex_weight[:n]), chunk, pulled)
+            torch.view_as_real(gathered).view(pairs, 2 * n).mul_(pair_weight[:n].view(-1))  # channels never mix
+            chunks.add(gathered, chunk, pulled)
 
     # Σ w·x + (Σ r·z − Σ w·ζ): a request of area 1 copies its source bit for bit
-    warped = torch.view_as_real(torch.sub(noise_sum, pulled_zeta, out=pulled_zeta).add_(pulled_x))
+    sums, zeta_part, x_part = (torch.view_as_real(t) for t in (noise_sum, pulled_zeta, pulled_x))
+    warped = torch.sub(sums, zeta_part, out=zeta_part).add_(x_part)  # [pairs, P, 2]
     if out is None:
         out = torch.empty((channels, n_targets), dtype=dtype, device=device)
     for c in range(channels):

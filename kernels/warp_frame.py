@@ -55,6 +55,8 @@ def check_warp_inputs(noise: torch.Tensor, backward_map: torch.Tensor, fresh_mas
         raise ValueError(f"noise must be a floating-point tensor, got {noise.dtype}")
     if noise.numel() == 0:
         raise ValueError(f"noise is empty: shape {tuple(noise.shape)}")
+    if not bool(torch.isfinite(noise).all()):
+        raise ValueError("noise contains NaN or infinite values")
     batched = noise if noise.ndim == 4 else noise[None]
     batch, _, height, width = batched.shape
     if isinstance(backward_map, torch.Tensor) and backward_map.device != noise.device:

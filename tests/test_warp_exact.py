@@ -13,8 +13,8 @@ from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_no
 from temporal_noise.kernels.flow_maps import identity_map
 from temporal_noise.kernels.hiwyn import hiwyn_requests, warp_hiwyn
 from temporal_noise.kernels.polygon import cell_areas
-from temporal_noise.kernels.warp_grid import grid_requests, octagons, warp_grid
-from temporal_noise.kernels.warp_particle import particle_requests, warp_particle
+from temporal_noise.kernels.warp_grid import GRID, grid_requests, octagons, warp_grid
+from temporal_noise.kernels.warp_particle import PARTICLE, particle_requests, warp_particle
 from temporal_noise.kernels.workspace import Workspace
 
 grid_module = importlib.import_module("temporal_noise.kernels.warp_grid")  # the module, not the function
@@ -96,6 +96,28 @@ def test_odd_channel_counts_match_the_next_even_count(method, channels):
     m = affine_map(14, 11, [[0.7, -0.3], [0.25, 0.75]], (0.4, -0.2))
     full = WARPS[method](noise, m, seed=6, frame=2)
     assert torch.equal(WARPS[method](noise[:channels], m, seed=6, frame=2), full[:channels])
+
+
+@pytest.mark.parametrize("variant", [PARTICLE, GRID], ids=["particle", "grid"])
+def test_a_channel_never_reaches_its_pair_partner(variant):
+    """Channels 2m and 2m + 1 travel as one complex number that is only ever added, so even an infinite
+    value (the warps reject such noise; a step does not check) stays in its own channel."""
+    noise = frame_noise(4, 9, 8, seed=1, frame=0)
+    noise[1, 4, 4] = float("inf")
+    m = affine_map(9, 8, [[0.9, 0.1], [-0.1, 0.9]], (0.3, 0.2))
+    out = variant.step(noise, m, None, request_key=1, pad_key=2, workspace=Workspace()).view(4, 9, 8)
+    assert torch.isfinite(out[[0, 2, 3]]).all()
+    assert not torch.isfinite(out[1]).all()
+
+
+@pytest.mark.parametrize("method", ["particle", "grid"])
+def test_a_workspace_reused_for_another_frame_shape_keeps_no_stale_values(method):
+    """3 × 7 and 7 × 3 frames have padded grids of the same size: a warp that sends requests outside the
+    frame must see zeros there, not the previous frame's values."""
+    warp, ws = WARPS[method], Workspace()
+    warp(torch.full((4, 3, 7), 100.0), identity_map(3, 7), seed=0, frame=1, workspace=ws)
+    noise, m = frame_noise(4, 7, 3, seed=2, frame=0), identity_map(7, 3) + 2.5
+    assert torch.equal(warp(noise, m, seed=0, frame=1, workspace=ws), warp(noise, m, seed=0, frame=1))
 
 
 @pytest.mark.parametrize(("shift", "exact"), [((0.25, -0.625), True), ((0.3, 0.1), False)])

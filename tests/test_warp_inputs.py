@@ -31,6 +31,8 @@ def nan_map():
     (NOISE, nan_map(), None, "backward_map contains NaN"),
     (NOISE, MAP + float("inf"), None, "backward_map contains NaN or infinite"),
     (NOISE, MAP.to("meta"), None, "backward_map is on meta"),
+    (NOISE.index_fill(1, torch.tensor([3]), float("nan")), MAP, None, "noise contains NaN"),
+    (NOISE.index_fill(0, torch.tensor([1]), float("-inf")), MAP, None, "noise contains NaN or infinite"),
     (torch.zeros(4, 0, 10), torch.zeros(2, 0, 10), None, "noise is empty"),
     (torch.zeros(8, 10), MAP, None, "noise must be"),
     (NOISE.long(), MAP, None, "noise must be a floating"),
