@@ -162,11 +162,11 @@ def test_grid_areas_match_float64_clipping_on_an_injective_map():
     assert worst_total < 5e-5, worst_total  # Σ_i a_ij (outside part included) = shoelace |P_j|
 
 
-def clipped_cell_areas(vertices: torch.Tensor, rows: int, cols: int | None = None) -> torch.Tensor:
-    """[rows, cols, N] areas of polygons [2, K, N] in the cells (row v, column u) of a window (square if
-    ``cols`` is not given), by float64 clipping."""
+def clipped_cell_areas(vertices: torch.Tensor, rows: int, cols: int) -> torch.Tensor:
+    """[rows, cols, N] areas of polygons [2, K, N] in the cells (row v, column u) of a window, by float64
+    clipping."""
     return torch.tensor([[[clipped_area(list(zip(*polygon.tolist(), strict=True)), u, v)
-                           for polygon in vertices.permute(2, 0, 1)] for u in range(cols or rows)]
+                           for polygon in vertices.permute(2, 0, 1)] for u in range(cols)]
                          for v in range(rows)], dtype=torch.float64)
 
 
@@ -208,7 +208,7 @@ def test_large_window_areas_keep_float32_accuracy():
     rotation = torch.cat((torch.cat((angle.cos(), -angle.sin()), 2), torch.cat((angle.sin(), angle.cos()), 2)), 1)
     vertices = ((unit @ rotation.transpose(1, 2)) * 16.9 + 12.0).permute(2, 1, 0)  # [2, 8, 16], in [0, 24]²
     areas = cell_areas(vertices.float(), 24, 24).double()
-    error = (areas - clipped_cell_areas(vertices, 24)).abs().max()
+    error = (areas - clipped_cell_areas(vertices, 24, 24)).abs().max()
     assert error < 1e-5, error
     # a 128 × 128 window (too many cells for Python clipping): against the float64 areas, which match
     # clipping to 1e-12 in the tests above (shares rounded at each corner, not overlapped, lost 5.6e-5 here)
