@@ -3,7 +3,7 @@
     python benchmarks/warp_speed.py            # 256², 512², 1024² × 4 and 16 channels, then the drift check
     python benchmarks/warp_speed.py --quick    # smoke run: 128² and 256², 4 channels, 100-frame drift
     python benchmarks/warp_speed.py --no-drift --rounds 3 --sizes 1024 --channels 4   # 3 rounds, round-robin
-    python benchmarks/warp_speed.py --paired 6 --sizes 1024 --channels 4   # HIWYN(8)/grid, paired frames
+    python benchmarks/warp_speed.py --paired 6 --sizes 1024 --channels 4   # both HIWYN(8)/grid, paired frames
 
 Every configuration runs in a fresh subprocess (so that its peak memory is its own: on the CPU how far the
 process's RSS high-water mark rises above its start-up (Python and torch excluded; inputs, workspace and
@@ -15,11 +15,13 @@ each size's configurations run R times in turn (a VM's speed can drift by 50 % w
 the best of rounds spread over the same period keeps the ratios side by side); ``--paired N`` compares
 HIWYN(8) with the grid frame against frame instead (each HIWYN(8) frame between two grid frames, in one
 process), which cancels the drift. The motion is a rotation by 2° with a 3 % zoom about the centre (the
-official code was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the same run,
-and the particle warp with the official Taichi implementation's figures (2-core CPU, 4 channels,
-papers.md). The drift check warps 1000 frames (100 with --quick) of 48² × 4 noise and reports every
-frame's variance against its χ² bounds, the variance trend, and the last frame's KS p-value and lag-1
-autocorrelation.
+official code was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the
+same run, in both forms: ``hiwyn8``, the counts-based reference of this pack (the same law; the sub-pixel
+noise is never drawn), and ``hiwyn8-upsampled``, HIWYN as published (the N²·C·H·W upsampled noise drawn
+and stored, every octagon's sub-pixels summed; ``--paired`` reports both); and they compare the particle
+warp with the official Taichi implementation's figures (2-core CPU, 4 channels, papers.md). The drift
+check warps 1000 frames (100 with --quick) of 48² × 4 noise and reports every frame's variance against its
+χ² bounds, the variance trend, and the last frame's KS p-value and lag-1 autocorrelation.
 """
 
 from __future__ import annotations
@@ -50,12 +52,15 @@ from scipy import stats  # noqa: E402
 
 from temporal_noise.kernels.counter_rng import frame_noise  # noqa: E402
 from temporal_noise.kernels.flow_maps import identity_map  # noqa: E402
-from temporal_noise.kernels.hiwyn import hiwyn_variant  # noqa: E402
+from temporal_noise.kernels.hiwyn import hiwyn_variant, warp_hiwyn_upsampled  # noqa: E402
 from temporal_noise.kernels.noise_warp import METHODS, FrameStep, warp_noise_sequence  # noqa: E402
 from temporal_noise.kernels.warp_frame import Variant  # noqa: E402
+from temporal_noise.kernels.workspace import Workspace  # noqa: E402
 
 TAICHI_MS = {256: (51.0, 29.0), 512: (208.0, 115.0), 1024: (841.0, 457.0)}  # (f64, f32), 4 channels
-VARIANTS = ("particle", "grid", "hiwyn2", "hiwyn4", "hiwyn8")
+VARIANTS = ("particle", "grid", "hiwyn2", "hiwyn4", "hiwyn8", "hiwyn8-upsampled")
+REFERENCES = {"hiwyn8": "HIWYN(8)", "hiwyn8-upsampled": "upsampled HIWYN(8)"}
+Step = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None, int, int, torch.Tensor], torch.Tensor]
 
 
 def rotation_zoom(size: int, degrees: float = 2.0, zoom: float = 0.97, device: str = "cpu") -> torch.Tensor:
@@ -69,6 +74,22 @@ def rotation_zoom(size: int, degrees: float = 2.0, zoom: float = 0.97, device: s
 def variant_of(method: str) -> Variant:
     """The warp variant of a method name of VARIANTS."""
     return hiwyn_variant(int(method[5:])) if method.startswith("hiwyn") else METHODS[method]
+
+
+def step_of(method: str, channels: int, size: int, device: torch.device) -> Step:
+    """The per-frame step of a method of VARIANTS, (state, map, mask, seed, frame, out) → out, with its
+    buffers kept between frames."""
+    if method != "hiwyn8-upsampled":
+        return FrameStep(variant_of(method), channels, size, size, device)
+    workspace = Workspace(device)
+
+    def upsampled(state: torch.Tensor, backward_map: torch.Tensor, mask: torch.Tensor | None, seed: int, frame: int,
+                  out: torch.Tensor) -> torch.Tensor:
+        warped = warp_hiwyn_upsampled(state, backward_map, seed=seed, frame=frame, upsample=8, fresh_mask=mask,
+                                      workspace=workspace)
+        return out.copy_(warped.view_as(out))
+
+    return upsampled
 
 
 def timed(call: Callable[[], object], device: torch.device) -> tuple[float, float]:
@@ -86,7 +107,7 @@ def measure(method: str, size: int, channels: int, frames: int, device: str) -> 
     """ms per frame (each timed frame) and peak memory of one configuration, in this process."""
     dev = torch.device(device)
     start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    step = FrameStep(variant_of(method), channels, size, size, dev)
+    step = step_of(method, channels, size, dev)
     buffers = [frame_noise(channels, size, size, seed=0, frame=0, device=dev), torch.empty(channels, size, size,
                                                                                            device=dev)]
     backward_map = rotation_zoom(size, device=device)
@@ -106,25 +127,27 @@ def measure(method: str, size: int, channels: int, frames: int, device: str) -> 
     return {"min_ms": min(times), "median_ms": statistics.median(times), "cpu_ms": min(cpu_times), "peak_mib": peak}
 
 
-def paired_ratio(size: int, channels: int, pairs: int, device: str) -> str:
-    """HIWYN(8) / grid in one process: each HIWYN(8) frame between two grid frames, the ratio of its time to
-    their mean; the median over ``pairs`` frames is robust to a VM whose speed drifts between runs."""
+def paired_ratio(size: int, channels: int, pairs: int, device: str) -> list[str]:
+    """Each HIWYN(8) reference / grid in one process: each reference frame between two grid frames, the ratio
+    of its time to their mean; the median over ``pairs`` frames is robust to a VM whose speed drifts."""
     dev = torch.device(device)
     backward_map = rotation_zoom(size, device=device)
     noise = frame_noise(channels, size, size, seed=0, frame=0, device=dev)
     out = torch.empty(channels, size * size, device=dev)
-    steps = {name: FrameStep(variant_of(name), channels, size, size, dev) for name in ("grid", "hiwyn8")}
+    steps = {name: step_of(name, channels, size, dev) for name in ("grid", *REFERENCES)}
 
     def wall(name: str, frame: int) -> float:
-        return timed(lambda: steps[name](noise, backward_map, None, 0, frame, out=out), dev)[0]
+        return timed(lambda: steps[name](noise, backward_map, None, 0, frame, out), dev)[0]
 
-    wall("grid", 1), wall("hiwyn8", 1)  # warm-up
-    ratios = []
+    for name in steps:
+        wall(name, 1)  # warm-up
+    ratios: dict[str, list[float]] = {name: [] for name in REFERENCES}
     for frame in range(2, pairs + 2):
-        before, hiwyn, after = wall("grid", frame), wall("hiwyn8", frame), wall("grid", frame)
-        ratios.append(hiwyn / ((before + after) / 2))
-    return (f"{size}² × {channels}, {pairs} pairs: HIWYN(8)/grid median {statistics.median(ratios):.1f}×, "
-            f"min {min(ratios):.1f}×, max {max(ratios):.1f}×")
+        for name in REFERENCES:
+            before, reference, after = wall("grid", frame), wall(name, frame), wall("grid", frame)
+            ratios[name].append(reference / ((before + after) / 2))
+    return [f"{size}² × {channels}, {pairs} pairs: {label}/grid median {statistics.median(ratios[name]):.1f}×, "
+            f"min {min(ratios[name]):.1f}×, max {max(ratios[name]):.1f}×" for name, label in REFERENCES.items()]
 
 
 def run_isolated(method: str, size: int, channels: int, frames: int, device: str, threads: int) -> dict:
@@ -164,7 +187,8 @@ def speed_table(device: str, sizes: list[int], channel_counts: list[int], quick:
                 r = results[method]
                 ratio = ""
                 if method == "grid":
-                    ratio = f"HIWYN(8)/grid = {results['hiwyn8']['min_ms'] / r['min_ms']:.1f}×"
+                    ratio = "; ".join(f"{label}/grid = {results[name]['min_ms'] / r['min_ms']:.1f}×"
+                                      for name, label in REFERENCES.items())
                 elif method == "particle":
                     ratio = f"grid/particle = {results['grid']['min_ms'] / r['min_ms']:.1f}×"
                     if channels == 4 and size in TAICHI_MS and device == "cpu":
@@ -221,8 +245,8 @@ def main() -> None:
     if args.paired:
         for size in sizes:
             for count in channels:
-                print(paired_ratio(size, count, args.paired, "cuda" if torch.cuda.is_available() else "cpu"),
-                      flush=True)
+                for line in paired_ratio(size, count, args.paired, "cuda" if torch.cuda.is_available() else "cpu"):
+                    print(line, flush=True)
         return
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     print(f"# warp speed — {time.strftime('%Y-%m-%d %H:%M')}, {platform.processor() or platform.machine()}, "

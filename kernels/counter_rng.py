@@ -42,6 +42,7 @@ class Stream(IntEnum):
     FRAME = 1  # the noise of a whole frame, one counter per pixel (frame 0 of a sequence)
     REQUEST = 2  # one counter per (target pixel, source cell) request of the Brownian-bridge split
     PAD = 3  # one counter per source cell: the unrequested remainder of the cell (grid variant)
+    SUB_PIXEL = 4  # one counter per sub-pixel of the explicitly upsampled noise (HIWYN reference)
 
 
 def as_int64(value: int) -> int:

@@ -130,30 +130,39 @@ def _cell_areas_by_edges(edges: _Edges, rows: int, cols: int) -> torch.Tensor:
     return areas
 
 
-def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
-    """Winding-weighted counts [rows, cols, N] of sub-cell centres inside polygons [2, K, N].
+def polygons_per_raster_pass(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> int:
+    """How many polygons [2, K, N] :func:`sub_cell_winding` takes per pass in a rows × cols window: a few
+    MiB of temporaries."""
+    return max(1, _RASTER_ELEMENTS // (vertices.shape[1] * rows * cols * upsample**2))
 
-    Every cell is split into upsample × upsample sub-cells; the centre of sub-cell (a, b) of cell (u, v)
-    is (u + (a + ½)/n, v + (b + ½)/n). A centre counts with the polygon's winding number around it: the
-    signed number of edges crossing the ray to +x (upward crossings +1, downward −1), half-open in y.
-    Every centre of the window is tested against every edge (O(n²) per cell, like a rasteriser), in
-    chunks of polygons that bound the memory.
+
+def sub_cell_winding(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
+    """Winding numbers [N, rows·n, cols·n] of polygons [2, K, N] around the sub-cell centres of the window.
+
+    Every cell is split into n × n sub-cells (n = ``upsample``); the centre of sub-cell (a, b) of cell
+    (u, v) is (u + (a + ½)/n, v + (b + ½)/n), at row v·n + b, column u·n + a. The winding number is the
+    signed number of edges crossing the ray from the centre to +x (upward crossings +1, downward −1),
+    half-open in y. Every centre is tested against every edge, O(n²) per cell, like a rasteriser.
     """
     n = upsample
     dtype, device = vertices.dtype, vertices.device
     centres_y = (torch.arange(rows * n, device=device, dtype=dtype) + 0.5) / n
     centres_x = (torch.arange(cols * n, device=device, dtype=dtype) + 0.5) / n
-    per_polygon = vertices.shape[1] * rows * cols * n * n
-    counts = []
-    for part in vertices.split(max(1, _RASTER_ELEMENTS // per_polygon), dim=2):
-        xa, ya = part.permute(0, 2, 1)[..., None]  # [N, K, 1]
-        xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
-        up = (ya <= centres_y) & (centres_y < yb)
-        down = (yb <= centres_y) & (centres_y < ya)
-        direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
-        rise = yb - ya
-        cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
-        right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
-        winding = torch.einsum("nkr,nkrc->nrc", direction, right)
-        counts.append(winding.reshape(-1, rows, n, cols, n).sum((2, 4)))
+    xa, ya = vertices.permute(0, 2, 1)[..., None]  # [N, K, 1]
+    xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
+    up = (ya <= centres_y) & (centres_y < yb)
+    down = (yb <= centres_y) & (centres_y < ya)
+    direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
+    rise = yb - ya
+    cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
+    right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
+    return torch.einsum("nkr,nkrc->nrc", direction, right)
+
+
+def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
+    """Winding-weighted counts [rows, cols, N] of sub-cell centres inside polygons [2, K, N]
+    (:func:`sub_cell_winding` summed over each cell), in passes that bound the memory."""
+    n = upsample
+    counts = [sub_cell_winding(part, rows, cols, n).reshape(-1, rows, n, cols, n).sum((2, 4))
+              for part in vertices.split(polygons_per_raster_pass(vertices, rows, cols, n), dim=2)]
     return torch.cat(counts).permute(1, 2, 0)

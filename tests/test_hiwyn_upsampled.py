@@ -1,0 +1,95 @@
+"""HIWYN as published (the upsampled noise stored): its upsampling, and the law of the counts-based HIWYN.
+
+Tolerances: exact identities to 1e-12 in float64; the statistics as in test_warp_statistics (4.5 standard
+deviations of white noise, χ² bounds at p = 10⁻⁴, KS p > 10⁻⁴).
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+from test_warp_exact import wiggly_map
+from test_warp_statistics import MOTIONS, failures, linear
+from warp_reference import chi2_variance_bounds
+
+from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
+from temporal_noise.kernels.flow_maps import identity_map
+from temporal_noise.kernels.hiwyn import upsample_noise, warp_hiwyn, warp_hiwyn_upsampled
+
+F64 = {"dtype": torch.float64}
+
+
+def test_upsampling_keeps_every_pixel_and_gives_white_sub_pixels():
+    """(1/N)·Σ_cell Z = x exactly; unconditionally the sub-pixels are i.i.d. N(0, 1) (Cov(Z_k, Z_l) =
+    1/N² − 1/N² = 0 within a cell), so their variance, KS and lag-1 correlations across and within cells
+    are those of white noise."""
+    n, channels, height, width = 4, 4, 24, 20
+    x = frame_noise(channels, height, width, seed=1, frame=0).double()
+    z = upsample_noise(x, n, stream_key(1, 1, Stream.SUB_PIXEL))
+    cells = z.view(channels, height, n, width, n).sum((2, 4)) / n
+    assert torch.allclose(cells, x, rtol=0, atol=1e-12)
+    values = z.numpy()
+    lo, hi = chi2_variance_bounds(values.size)
+    assert lo < float(np.mean(np.square(values))) < hi
+    assert stats.kstest(values.ravel(), "norm").pvalue > 1e-4
+    for axis in (1, 2):
+        a, b = np.moveaxis(values, axis, 0)[1:], np.moveaxis(values, axis, 0)[:-1]
+        assert abs(float(np.mean(a * b))) < 4.5 / math.sqrt(a.size), axis
+
+
+def test_identity_map_copies():
+    x = frame_noise(4, 12, 9, seed=2, frame=0).double()
+    y = warp_hiwyn_upsampled(x, identity_map(12, 9).double(), seed=3, frame=1, upsample=4, **F64)
+    assert torch.allclose(y, x, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("upsample", [2, 4])
+@pytest.mark.parametrize("name", ["zoom_out_rotation", "wiggly"])
+def test_linear_part_equals_the_counts_based_hiwyn(name, upsample):
+    """Both are linear in x with the same random part for a seed, so Y(x) − Y(x') isolates
+    Σ_i n_ij·(x_i − x'_i)/(N·√n_j): it must be the same in both (the same rasterisation, the part outside
+    the frame counted alike). The maps leave the frame at the border and have no folds."""
+    size = 20
+    maps = {"zoom_out_rotation": linear([[1.1 * math.cos(0.3), -math.sin(0.3)], [math.sin(0.3), 1.1 * math.cos(0.3)]],
+                                        size).double(),
+            "wiggly": wiggly_map(size, size).double()}
+    m = maps[name]
+    x, x2 = (frame_noise(4, size, size, seed=s, frame=0).double() for s in (1, 2))
+    upsampled = [warp_hiwyn_upsampled(v, m, seed=5, frame=1, upsample=upsample, **F64) for v in (x, x2)]
+    counted = [warp_hiwyn(v, m, seed=5, frame=1, upsample=upsample, **F64) for v in (x, x2)]
+    difference = upsampled[0] - upsampled[1]
+    assert torch.allclose(difference, counted[0] - counted[1], rtol=0, atol=1e-12)
+    assert difference.abs().max() > 0.5
+    assert (upsampled[0] - counted[0]).abs().max() > 0.1  # different draws of the random part
+
+
+@pytest.mark.parametrize("motion", ["rotation", "zoom_in", "zoom_out", "shear", "random_smooth"])
+def test_output_is_white_noise(motion):
+    x = frame_noise(4, 64, 64, seed=3, frame=0)
+    bad, report = failures(warp_hiwyn_upsampled(x, MOTIONS[motion], seed=4, frame=1, upsample=4))
+    assert not bad, (bad, report)
+
+
+def test_fresh_mask_and_targets_outside_get_the_fresh_normal_of_their_pixel():
+    """A whole-pixel shift by 3 columns: a shifted copy, the last 3 columns (from outside the frame) and
+    the masked pixel fresh."""
+    height, width = 10, 12
+    m = identity_map(height, width) + torch.tensor([3.0, 0.0])[:, None, None]
+    mask = torch.zeros(height, width, dtype=torch.bool)
+    mask[3, 4] = True
+    x = frame_noise(4, height, width, seed=6, frame=0)
+    y = warp_hiwyn_upsampled(x, m, seed=7, frame=2, upsample=2, fresh_mask=mask)
+    fresh = counter_normals(torch.arange(height * width), 4, stream_key(7, 2, Stream.REQUEST)).view_as(x)
+    expected = torch.cat((x[:, :, 3:], fresh[:, :, -3:]), 2)
+    expected[:, 3, 4] = fresh[:, 3, 4]
+    assert torch.allclose(y, expected, rtol=0, atol=1e-5)
+
+
+def test_refuses_maps_beyond_its_windows_and_bad_upsampling():
+    x = frame_noise(4, 8, 8, seed=0, frame=0)
+    with pytest.raises(ValueError, match="upsampled HIWYN"):
+        warp_hiwyn_upsampled(x, identity_map(8, 8) * 40.0, seed=0, frame=1)
+    with pytest.raises(ValueError, match="upsample"):
+        warp_hiwyn_upsampled(x, identity_map(8, 8), seed=0, frame=1, upsample=0)
