@@ -11,7 +11,7 @@ from .flow_maps import (
     sample_bilinear,
 )
 from .freeinit import freeinit, iteration_seed, iteration_steps, reinitialise, seeded_noise
-from .hiwyn import warp_hiwyn
+from .hiwyn import warp_hiwyn, warp_hiwyn_upsampled
 from .latent_geometry import compress_time, degrade, latent_frame_count, pool_to_latent
 from .layout import frame_count, time_axis
 from .lowpass import FILTER_KINDS, LowPassFilter
@@ -52,6 +52,7 @@ __all__ = [
     "time_axis",
     "warp_grid",
     "warp_hiwyn",
+    "warp_hiwyn_upsampled",
     "warp_noise_sequence",
     "warp_particle",
 ]

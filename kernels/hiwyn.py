@@ -36,7 +36,7 @@ from .bridge import Requests
 from .counter_rng import Stream, counter_normals, normals_from_states, stream_key, weyl_states
 from .polygon import cell_point_counts, polygons_per_raster_pass, sub_cell_winding
 from .warp_frame import Variant, check_warp_inputs, warp_with
-from .warp_grid import octagons, polygon_requests
+from .warp_grid import octagon_windows, polygon_requests
 from .workspace import Workspace
 
 
@@ -103,16 +103,11 @@ def _upsampled_step(values: torch.Tensor, backward_map: torch.Tensor, fresh_mask
     channels, height, width = values.shape
     n, device, dtype = upsample, values.device, values.dtype
     fine = upsample_noise(values, n, sub_pixel_key, workspace).view(channels, -1)
-    relative = octagons(backward_map)  # [2, 8, P], relative to the pixel corner
-    low = relative.amin(1).floor()
-    relative = relative - low[:, None]
-    extent = relative.amax(1).ceil().clamp(min=1.0).long()  # window (cols, rows)
+    relative, origin, extent = octagon_windows(backward_map)
+    origin, extent = origin.long(), extent.long()
     if int(extent.max()) > MAX_UPSAMPLED_WINDOW:
         raise ValueError(f"backward_map contracts a pixel over more than {MAX_UPSAMPLED_WINDOW} cells, beyond "
                          "the upsampled HIWYN reference; use warp_hiwyn")
-    corner = torch.stack(torch.meshgrid(torch.arange(width, device=device), torch.arange(height, device=device),
-                                        indexing="xy")).reshape(2, -1)
-    origin = low.long() + corner
     out = counter_normals(torch.arange(height * width, device=device), channels, fresh_key).to(dtype)
     shape_code = extent[0] * (MAX_UPSAMPLED_WINDOW + 1) + extent[1]
     for code in torch.unique(shape_code).tolist():

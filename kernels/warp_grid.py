@@ -89,6 +89,22 @@ def octagons(backward_map: torch.Tensor, workspace: Workspace | None = None) -> 
     return vertices.view(2, 8, -1)
 
 
+def octagon_windows(backward_map: torch.Tensor, workspace: Workspace | None = None,
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every octagon's window of cells: the vertices [2, 8, H·W] relative to the window's origin, the
+    origins [2, H·W] (cell (x, y), absolute) and the extents [2, H·W] (cells along x and y, at least 1)."""
+    ws = workspace or Workspace(backward_map.device)
+    height, width = backward_map.shape[-2:]
+    device = backward_map.device
+    relative = octagons(backward_map, ws)
+    low = relative.amin(1).floor_()  # window origin relative to the pixel corner
+    relative.sub_(low[:, None])
+    extent = relative.amax(1).ceil_().clamp_(min=1.0)
+    pixel = ws.cached("pixel_corners", (height, width, str(device)), lambda: torch.stack(torch.meshgrid(
+        torch.arange(width, device=device), torch.arange(height, device=device), indexing="xy")).reshape(2, -1))
+    return relative, low.add_(pixel), extent
+
+
 def _rounding(dtype: torch.dtype) -> float:
     """A cell area below this is the rounding of a cell the octagon does not reach: it makes no request."""
     return _ROUNDING_EPS * torch.finfo(dtype).eps
@@ -117,14 +133,8 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     device, dtype = backward_map.device, backward_map.dtype
     chunk = _POLYGON_CHUNK if device.type == "cpu" else n_pixels
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
-    relative = octagons(backward_map, workspace)
-    low = relative.amin(1).floor_()  # window origin relative to the pixel corner, [2, P]
-    relative.sub_(low[:, None])
-    extent = relative.amax(1).ceil_().clamp_(min=1.0)
+    relative, start, extent = octagon_windows(backward_map, workspace)
     span = extent.amax(0)
-    pixel = workspace.cached("pixel_corners", (height, width, str(device)), lambda: torch.stack(torch.meshgrid(
-        torch.arange(width, device=device), torch.arange(height, device=device), indexing="xy")).reshape(2, -1))
-    start = low.add_(pixel)
     outside = ((start[0] >= width) | (start[0] + extent[0] <= 0)
                | (start[1] >= height) | (start[1] + extent[1] <= 0))
     if fresh_mask is not None:
