@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-_RASTER_ELEMENTS = 1 << 20  # (polygon, edge, sub-cell centre) triples per pass: temporaries of a few MiB, reused
+_RASTER_ELEMENTS = 1 << 21  # (polygon, edge, sub-cell row) triples per scanline pass: temporaries of a few MiB
 
 
 def shoelace_area(vertices: torch.Tensor) -> torch.Tensor:
@@ -130,39 +130,51 @@ def _cell_areas_by_edges(edges: _Edges, rows: int, cols: int) -> torch.Tensor:
     return areas
 
 
-def polygons_per_raster_pass(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> int:
-    """How many polygons [2, K, N] :func:`sub_cell_winding` takes per pass in a rows × cols window: a few
-    MiB of temporaries."""
-    return max(1, _RASTER_ELEMENTS // (vertices.shape[1] * rows * cols * upsample**2))
+def scanline_crossings(vertices: torch.Tensor, rows: int, upsample: int) -> tuple[torch.Tensor, ...]:
+    """Where the edges of polygons [2, K, N] cross the sub-cell rows of a window of ``rows`` cell rows.
 
+    Every cell is split into n × n sub-cells (n = ``upsample``) with centres (u + (a + ½)/n, v + (b + ½)/n);
+    sub-row r = v·n + b lies at height y_r = (r + ½)/n. Edge p → q crosses it upward (d = +1) when
+    p_y ≤ y_r < q_y and downward (d = −1) when q_y ≤ y_r < p_y, at x = p_x + (y_r − p_y)(q_x − p_x)/(q_y − p_y).
+    The winding number of a centre is Σ d over the crossings of its row to its right (half-open in y), so
+    for any f on the centres of the window's rows
 
-def sub_cell_winding(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
-    """Winding numbers [N, rows·n, cols·n] of polygons [2, K, N] around the sub-cell centres of the window.
+        Σ_centres winding·f = Σ_crossings d·Σ_{the first L centres of the row} f,   L = max(0, ⌈x·n − ½⌉),
 
-    Every cell is split into n × n sub-cells (n = ``upsample``); the centre of sub-cell (a, b) of cell
-    (u, v) is (u + (a + ½)/n, v + (b + ½)/n), at row v·n + b, column u·n + a. The winding number is the
-    signed number of edges crossing the ray from the centre to +x (upward crossings +1, downward −1),
-    half-open in y. Every centre is tested against every edge, O(n²) per cell, like a rasteriser.
+    the centres left of x ((a + ½)/n < x, a = 0, 1, …): a scanline rasteriser, O(n) per cell row.
+    Returns the polygon, sub-row, d (int64) and L of every crossing.
     """
     n = upsample
-    dtype, device = vertices.dtype, vertices.device
-    centres_y = (torch.arange(rows * n, device=device, dtype=dtype) + 0.5) / n
-    centres_x = (torch.arange(cols * n, device=device, dtype=dtype) + 0.5) / n
-    xa, ya = vertices.permute(0, 2, 1)[..., None]  # [N, K, 1]
-    xb, yb = xa.roll(-1, 1), ya.roll(-1, 1)
-    up = (ya <= centres_y) & (centres_y < yb)
-    down = (yb <= centres_y) & (centres_y < ya)
-    direction = up.to(dtype) - down.to(dtype)  # [N, K, rows·n]
-    rise = yb - ya
-    cross_x = xa + (centres_y - ya) * (xb - xa) / torch.where(rise != 0, rise, 1.0)
-    right = (centres_x < cross_x[..., None]).to(dtype)  # [N, K, rows·n, cols·n]
-    return torch.einsum("nkr,nkrc->nrc", direction, right)
+    centres_y = (torch.arange(rows * n, device=vertices.device, dtype=vertices.dtype) + 0.5) / n
+    start_x, start_y = vertices.permute(0, 2, 1)[..., None]  # [N, K, 1]
+    end_x, end_y = start_x.roll(-1, 1), start_y.roll(-1, 1)
+    up = (start_y <= centres_y) & (centres_y < end_y)
+    down = (end_y <= centres_y) & (centres_y < start_y)
+    polygon, edge, row = torch.nonzero(up | down, as_tuple=True)
+    direction = up[polygon, edge, row].long().mul_(2).sub_(1)
+    p_x, p_y, q_x, q_y = (t[polygon, edge, 0] for t in (start_x, start_y, end_x, end_y))
+    rising = direction > 0  # x from the lower end, so that an edge shared by two polygons crosses at one x
+    low_x, low_y = torch.where(rising, p_x, q_x), torch.where(rising, p_y, q_y)
+    cross = low_x + (centres_y[row] - low_y) * ((q_x - p_x) / (q_y - p_y))
+    left = torch.ceil(cross * n - 0.5).clamp_(min=0).long()
+    return polygon, row, direction, left
+
+
+def polygons_per_scanline_pass(vertices: torch.Tensor, rows: int, upsample: int) -> int:
+    """How many polygons [2, K, N] :func:`scanline_crossings` takes per pass: a few MiB of temporaries."""
+    return max(1, _RASTER_ELEMENTS // (vertices.shape[1] * rows * upsample))
 
 
 def cell_point_counts(vertices: torch.Tensor, rows: int, cols: int, upsample: int) -> torch.Tensor:
-    """Winding-weighted counts [rows, cols, N] of sub-cell centres inside polygons [2, K, N]
-    (:func:`sub_cell_winding` summed over each cell), in passes that bound the memory."""
+    """Winding-weighted counts [rows, cols, N] of the sub-cell centres (:func:`scanline_crossings`) inside
+    polygons [2, K, N], in the window's cells: crossing (d, L) in a row of cell row v adds d·clamp(L − u·n,
+    0, n) to cell (u, v)."""
     n = upsample
-    counts = [sub_cell_winding(part, rows, cols, n).reshape(-1, rows, n, cols, n).sum((2, 4))
-              for part in vertices.split(polygons_per_raster_pass(vertices, rows, cols, n), dim=2)]
-    return torch.cat(counts).permute(1, 2, 0)
+    shares = torch.arange(cols, device=vertices.device) * n
+    counts = []
+    for part in vertices.split(polygons_per_scanline_pass(vertices, rows, n), dim=2):
+        polygon, row, direction, left = scanline_crossings(part, rows, n)
+        per_cell = (left[:, None] - shares).clamp_(0, n).mul_(direction[:, None])  # [crossings, cols]
+        cells = torch.zeros((part.shape[-1] * rows, cols), dtype=torch.int64, device=vertices.device)
+        counts.append(cells.index_add_(0, polygon * rows + row.div(n, rounding_mode="floor"), per_cell))
+    return torch.cat(counts).view(-1, rows, cols).permute(1, 2, 0).to(vertices.dtype)

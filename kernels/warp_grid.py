@@ -89,6 +89,11 @@ def octagons(backward_map: torch.Tensor, workspace: Workspace | None = None) -> 
     return vertices.view(2, 8, -1)
 
 
+def largest_window(height: int, width: int) -> int:
+    """Cells per axis beyond which an octagon's window means an absurd map (particle footprint)."""
+    return 4 * max(height, width) + 8
+
+
 def octagon_windows(backward_map: torch.Tensor, workspace: Workspace | None = None,
                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Every octagon's window of cells: the vertices [2, 8, H·W] relative to the window's origin, the
@@ -139,7 +144,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
                | (start[1] >= height) | (start[1] + extent[1] <= 0))
     if fresh_mask is not None:
         outside |= fresh_mask.reshape(-1)
-    folded = (span > 4 * max(height, width) + 8) & ~outside  # absurd maps: particle footprint
+    folded = (span > largest_window(height, width)) & ~outside  # absurd maps: particle footprint
     regular = ~outside & ~folded
     origin = workspace.buffer("grid_origin", (2, n_pixels), torch.int64).copy_(start).masked_fill_(
         outside | (span > WINDOW), -SourceGrid.PAD)  # no area in the fixed slots: keep them on a border cell
