@@ -22,12 +22,14 @@ so every Z_k is N(0, 1) and x_i = (1/N)·Σ_{k∈i} Z_k, and sums the rasterised
 
     Y_j = (Σ_{k∈P_j} Z_k + √m_j·z_j) / √n_j,
 
-with n_j sub-pixel centres inside P_j (winding-weighted, the same scanline rasteriser), m_j of them outside
-the frame (fresh noise: the sum of m_j fresh sub-pixels has the law of √m_j·z_j), z_j the normal of pixel
-j in the frame's REQUEST stream. The sum over P_j takes prefix sums of Z along its rows at the crossings
-(:func:`polygon.scanline_crossings`). Given x it has the law of :func:`warp_hiwyn` for maps without folds,
-with one exception: an octagon without a sub-pixel centre is fresh noise here (HIWYN has no fallback),
-the particle footprint there; so is an octagon marked in ``fresh_mask``.
+with n_j sub-pixel centres inside P_j (winding-weighted, the same scanline rasteriser; a mirrored octagon
+counts positively), m_j ≥ 0 of them outside the frame (fresh noise: the sum of m_j fresh sub-pixels has the
+law of √m_j·z_j), z_j the normal of pixel j in the frame's REQUEST stream. The sum over P_j takes prefix
+sums of Z along its rows at the crossings (:func:`polygon.scanline_crossings`). Given x it has the law of
+:func:`warp_hiwyn` for maps without folds, with one exception: an octagon without a sub-pixel centre is
+fresh noise here (HIWYN has no fallback), the particle footprint there; so is an octagon marked in
+``fresh_mask``. HIWYN assumes an injective map: for a self-intersecting octagon the winding-weighted sum
+does not have unit variance (:func:`warp_hiwyn` takes the particle footprint for folds).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from .bridge import Requests
 from .counter_rng import CPU_CHUNK, Stream, counter_normals, normals_from_states, stream_key, weyl_states
 from .polygon import cell_point_counts, polygons_per_scanline_pass, scanline_crossings
 from .warp_frame import Variant, check_warp_inputs, warp_with
-from .warp_grid import largest_window, octagon_windows, polygon_requests
+from .warp_grid import largest_window, octagon_windows, polygon_requests, window_outside
 from .workspace import Workspace
 
 
@@ -106,19 +108,22 @@ def _upsampled_step(values: torch.Tensor, backward_map: torch.Tensor, fresh_mask
     """One frame [C, H·W] of HIWYN as published, Y_j = (Σ_{k∈P_j} Z_k + √m_j·z_j)/√n_j.
 
     With R_r(X) = Σ_{col < X} Z[r, col] (row prefix sums of the frame's sub-pixels), a crossing (d, L) of
-    sub-row r adds d·L to n_j and d·R_r(X) to the sum, X the frame columns left of it (clamped to the row).
+    sub-row r adds d·L to n_j and d·R_r(X) to the sum, X the frame columns left of it (clamped to the row);
+    the sums of a negatively oriented octagon change sign. Octagons outside the frame are fresh noise.
     """
     channels, height, width = values.shape
     n, device, dtype = upsample, values.device, values.dtype
     fine_height, fine_width = height * n, width * n
     running = upsample_noise(values, n, sub_pixel_key, workspace).cumsum_(2).view(channels, -1)  # R_r(X + 1)
     relative, origin, extent = octagon_windows(backward_map)
-    origin, rows_of = origin.long(), extent[1].long()
     if int(extent.max()) > largest_window(height, width):
         raise ValueError("backward_map maps a pixel over more cells than fit the frame several times over, beyond "
                          "the upsampled HIWYN reference; use warp_hiwyn")
+    active = ~window_outside(origin, extent, height, width)
+    if fresh_mask is not None:
+        active &= ~fresh_mask.reshape(-1)
+    origin, rows_of = origin.long(), extent[1].long()
     out = counter_normals(torch.arange(height * width, device=device), channels, fresh_key).to(dtype)
-    active = torch.ones_like(rows_of, dtype=torch.bool) if fresh_mask is None else ~fresh_mask.reshape(-1)
     for rows in torch.unique(rows_of[active]).tolist():
         members = torch.nonzero(active & (rows_of == rows)).squeeze(1)
         for part in members.split(polygons_per_scanline_pass(relative, rows, n)):
@@ -133,9 +138,11 @@ def _upsampled_step(values: torch.Tensor, backward_map: torch.Tensor, fresh_mask
             prefix = running.index_select(1, fine_y * fine_width + (fine_x - 1).clamp_(min=0))
             prefix.mul_((direction * (fine_x > 0)).to(dtype))
             sums = torch.zeros((channels, part.numel()), dtype=dtype, device=device).index_add_(1, polygon, prefix)
-            total = count.to(dtype)
-            warped = (sums + (total - taken.to(dtype)).sqrt() * out[:, part]) / total.sqrt()
-            out[:, part] = torch.where(count > 0, warped, out[:, part])
+            orientation = torch.where(count < 0, -1, 1)
+            total, taken = (count * orientation).to(dtype), (taken * orientation).to(dtype)
+            fresh = (total - taken).clamp_(min=0.0).sqrt_() * out[:, part]
+            warped = (sums * orientation + fresh) / total.sqrt()
+            out[:, part] = torch.where(total > 0, warped, out[:, part])
     return out
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import torch
 
-_RASTER_ELEMENTS = 1 << 21  # (polygon, edge, sub-cell row) triples per scanline pass: temporaries of a few MiB
+_RASTER_ELEMENTS = 1 << 21  # (polygon, edge, sub-cell row) triples per scanline pass: temporaries of tens of MiB
 
 
 def shoelace_area(vertices: torch.Tensor) -> torch.Tensor:
@@ -153,7 +153,7 @@ def scanline_crossings(vertices: torch.Tensor, rows: int, upsample: int) -> tupl
     polygon, edge, row = torch.nonzero(up | down, as_tuple=True)
     direction = up[polygon, edge, row].long().mul_(2).sub_(1)
     p_x, p_y, q_x, q_y = (t[polygon, edge, 0] for t in (start_x, start_y, end_x, end_y))
-    rising = direction > 0  # x from the lower end, so that an edge shared by two polygons crosses at one x
+    rising = direction > 0  # x from the edge's lower end whichever way it runs (one formula for both polygons)
     low_x, low_y = torch.where(rising, p_x, q_x), torch.where(rising, p_y, q_y)
     cross = low_x + (centres_y[row] - low_y) * ((q_x - p_x) / (q_y - p_y))
     left = torch.ceil(cross * n - 0.5).clamp_(min=0).long()
@@ -161,7 +161,7 @@ def scanline_crossings(vertices: torch.Tensor, rows: int, upsample: int) -> tupl
 
 
 def polygons_per_scanline_pass(vertices: torch.Tensor, rows: int, upsample: int) -> int:
-    """How many polygons [2, K, N] :func:`scanline_crossings` takes per pass: a few MiB of temporaries."""
+    """How many polygons [2, K, N] :func:`scanline_crossings` takes per pass: tens of MiB of temporaries."""
     return max(1, _RASTER_ELEMENTS // (vertices.shape[1] * rows * upsample))
 
 

@@ -110,6 +110,11 @@ def octagon_windows(backward_map: torch.Tensor, workspace: Workspace | None = No
     return relative, low.add_(pixel), extent
 
 
+def window_outside(start: torch.Tensor, extent: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Octagons whose windows (origins and extents [2, P], :func:`octagon_windows`) miss the frame."""
+    return (start[0] >= width) | (start[0] + extent[0] <= 0) | (start[1] >= height) | (start[1] + extent[1] <= 0)
+
+
 def _rounding(dtype: torch.dtype) -> float:
     """A cell area below this is the rounding of a cell the octagon does not reach: it makes no request."""
     return _ROUNDING_EPS * torch.finfo(dtype).eps
@@ -140,8 +145,7 @@ def polygon_requests(backward_map: torch.Tensor, fresh_mask: torch.Tensor | None
     grid = workspace.cached("source_grid", (height, width), lambda: SourceGrid(height, width))
     relative, start, extent = octagon_windows(backward_map, workspace)
     span = extent.amax(0)
-    outside = ((start[0] >= width) | (start[0] + extent[0] <= 0)
-               | (start[1] >= height) | (start[1] + extent[1] <= 0))
+    outside = window_outside(start, extent, height, width)
     if fresh_mask is not None:
         outside |= fresh_mask.reshape(-1)
     folded = (span > largest_window(height, width)) & ~outside  # absurd maps: particle footprint

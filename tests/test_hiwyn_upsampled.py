@@ -14,14 +14,44 @@ import torch
 from scipy import stats
 from test_warp_exact import wiggly_map
 from test_warp_statistics import MOTIONS, failures, linear
-from warp_reference import chi2_variance_bounds
+from warp_reference import chi2_variance_bounds, point_winding_counts
 
 from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
 from temporal_noise.kernels.flow_maps import identity_map
 from temporal_noise.kernels.hiwyn import upsample_noise, warp_hiwyn, warp_hiwyn_upsampled
+from temporal_noise.kernels.polygon import cell_point_counts
 
 F64 = {"dtype": torch.float64}
 hiwyn_module = importlib.import_module("temporal_noise.kernels.hiwyn")  # the module, for monkeypatching
+
+
+POLYGON_KINDS = ["inside", "beyond_the_window", "negative", "self_intersecting", "vertices_on_rows"]
+
+
+@pytest.mark.parametrize("kind", POLYGON_KINDS)
+def test_scanline_counts_equal_point_in_polygon_counts(kind):
+    """The scanline rasteriser against every centre tested against every edge (float64, random octagons,
+    windows of 1–3 cells, N = 1 … 5; random x make ties in x a null event; "vertices_on_rows" puts every
+    vertex at a centre's height): exactly equal."""
+    g = torch.Generator().manual_seed(POLYGON_KINDS.index(kind))
+    for rows, cols, n in ((1, 1, 3), (2, 2, 4), (2, 3, 5), (3, 2, 1), (3, 3, 2)):
+        angles = torch.sort(torch.rand(8, 5, generator=g, dtype=torch.float64) * 2 * math.pi, 0).values
+        radius = 0.3 + 0.2 * torch.rand(8, 5, generator=g, dtype=torch.float64)
+        scale = torch.tensor([cols, rows], dtype=torch.float64)[:, None, None]
+        vertices = scale * (0.5 + torch.stack((radius * angles.cos(), radius * angles.sin())))
+        if kind == "beyond_the_window":
+            vertices = vertices * 1.8 - 0.4 * scale
+        elif kind == "negative":
+            vertices = vertices.flip(1)
+        elif kind == "self_intersecting":
+            vertices = vertices[:, torch.tensor([0, 4, 1, 5, 2, 6, 3, 7])]
+        elif kind == "vertices_on_rows":  # apexes at centre heights: the half-open rule decides
+            vertices[1] = ((vertices[1] * n - 0.5).round() + 0.5) / n
+        counts = cell_point_counts(vertices, rows, cols, n)
+        for j in range(vertices.shape[-1]):
+            expected = point_winding_counts(vertices[:, :, j].numpy(), rows, cols, n)
+            assert np.array_equal(counts[:, :, j].numpy(), expected), (rows, cols, n, j)
+        assert counts.abs().sum() > 0
 
 
 def test_upsampling_keeps_every_pixel_and_gives_white_sub_pixels():
@@ -58,6 +88,28 @@ def test_identity_map_copies():
     x = frame_noise(4, 12, 9, seed=2, frame=0).double()
     y = warp_hiwyn_upsampled(x, identity_map(12, 9).double(), seed=3, frame=1, upsample=4, **F64)
     assert torch.allclose(y, x, rtol=0, atol=1e-12)
+
+
+def test_a_mirror_map_copies_mirrored():
+    """m(p) = (W − x, y) maps every pixel onto a cell with the orientation reversed: an injective map, so
+    HIWYN copies the frame mirrored."""
+    height, width = 9, 11
+    m = identity_map(height, width).double()
+    m[0] = width - m[0]
+    x = frame_noise(4, height, width, seed=2, frame=0).double()
+    y = warp_hiwyn_upsampled(x, m, seed=3, frame=1, upsample=4, **F64)
+    assert torch.allclose(y, x.flip(-1), rtol=0, atol=1e-12)
+
+
+def test_folds_at_the_frame_border_stay_finite():
+    """A rough map (every pixel displaced by 1.5 px normal noise) folds everywhere, also across the
+    frame border: a self-intersecting octagon's outside sub-pixels may count negatively; no square root of
+    a negative count."""
+    size = 12
+    x = frame_noise(4, size, size, seed=1, frame=0)
+    rough = identity_map(size, size) + 1.5 * torch.randn(2, size, size, generator=torch.Generator().manual_seed(0))
+    for n in (2, 4):
+        assert torch.isfinite(warp_hiwyn_upsampled(x, rough, seed=2, frame=1, upsample=n)).all(), n
 
 
 def test_half_pixel_shift_sums_the_sub_pixels_and_fresh_noise_outside():

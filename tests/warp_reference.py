@@ -104,6 +104,23 @@ def reference_areas(octagon: np.ndarray, height: int, width: int) -> dict[int, f
 
 # ---------------------------------------------------------------- white-noise statistics, float64 numpy
 
+def point_winding_counts(polygon: np.ndarray, rows: int, cols: int, upsample: int) -> np.ndarray:
+    """Winding-weighted counts [rows, cols] of the sub-cell centres ((u + (a + ½)/n, v + (b + ½)/n)) inside
+    one polygon [2, K], every centre tested against every edge (crossing of the ray to +x, upward +1,
+    downward −1, half-open in y): an independent point-in-polygon reference."""
+    n = upsample
+    ys = (np.arange(rows * n) + 0.5) / n
+    xs = (np.arange(cols * n) + 0.5) / n
+    winding = np.zeros((rows * n, cols * n))
+    for k in range(polygon.shape[1]):
+        (x0, y0), (x1, y1) = polygon[:, k], polygon[:, (k + 1) % polygon.shape[1]]
+        for r, y in enumerate(ys):
+            if (y0 <= y < y1) or (y1 <= y < y0):
+                x = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+                winding[r] += np.where(xs < x, 1.0 if y1 > y0 else -1.0, 0.0)
+    return winding.reshape(rows, n, cols, n).sum((1, 3))
+
+
 def chi2_variance_bounds(n: int, p: float = 1e-4) -> tuple[float, float]:
     """Two-sided bounds on the sample variance of n N(0, 1) values (known mean 0) at level p."""
     return stats.chi2.ppf(p / 2, n) / n, stats.chi2.ppf(1 - p / 2, n) / n
