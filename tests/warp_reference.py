@@ -102,8 +102,6 @@ def reference_areas(octagon: np.ndarray, height: int, width: int) -> dict[int, f
     return areas
 
 
-# ---------------------------------------------------------------- white-noise statistics, float64 numpy
-
 def point_winding_counts(polygon: np.ndarray, rows: int, cols: int, upsample: int) -> np.ndarray:
     """Winding-weighted counts [rows, cols] of the sub-cell centres ((u + (a + ½)/n, v + (b + ½)/n)) inside
     one polygon [2, K], every centre tested against every edge (crossing of the ray to +x, upward +1,
@@ -120,6 +118,8 @@ def point_winding_counts(polygon: np.ndarray, rows: int, cols: int, upsample: in
                 winding[r] += np.where(xs < x, 1.0 if y1 > y0 else -1.0, 0.0)
     return winding.reshape(rows, n, cols, n).sum((1, 3))
 
+
+# ---------------------------------------------------------------- white-noise statistics, float64 numpy
 
 def chi2_variance_bounds(n: int, p: float = 1e-4) -> tuple[float, float]:
     """Two-sided bounds on the sample variance of n N(0, 1) values (known mean 0) at level p."""
