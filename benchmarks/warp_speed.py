@@ -18,10 +18,11 @@ process), which cancels the drift. The motion is a rotation by 2° with a 3 % zo
 official code was measured on "rotation + zoom"). The ratios compare the grid with HIWYN(8) measured in the
 same run, in both forms: ``hiwyn8``, the counts-based reference of this pack (the same law; the sub-pixel
 noise is never drawn), and ``hiwyn8-upsampled``, HIWYN as published (the N²·C·H·W upsampled noise drawn
-and stored, every octagon's sub-pixels summed; ``--paired`` reports both); and they compare the particle
-warp with the official Taichi implementation's figures (2-core CPU, 4 channels, papers.md). The drift
-check warps 1000 frames (100 with --quick) of 48² × 4 noise and reports every frame's variance against its
-χ² bounds, the variance trend, and the last frame's KS p-value and lag-1 autocorrelation.
+and stored, every octagon's sub-pixels summed: 4.3 GiB at 1024² × 16; ``--paired`` reports both); and they
+compare the particle warp with the official Taichi implementation's figures (2-core CPU, 4 channels,
+papers.md). The drift check warps 1000 frames (100 with --quick) of 48² × 4 noise and reports every frame's
+variance against its χ² bounds, the variance trend, and the last frame's KS p-value and lag-1
+autocorrelation.
 """
 
 from __future__ import annotations
