@@ -41,7 +41,7 @@ import torch
 from .bridge import Requests
 from .counter_rng import CPU_CHUNK, Stream, counter_normals, normals_from_states, stream_key, weyl_states
 from .polygon import cell_point_counts, polygons_per_scanline_pass, scanline_crossings
-from .warp_frame import Variant, check_warp_inputs, warp_with
+from .warp_frame import Variant, warp_batch, warp_with
 from .warp_grid import largest_window, octagon_windows, polygon_requests, window_outside
 from .workspace import Workspace
 
@@ -154,12 +154,11 @@ def warp_hiwyn_upsampled(noise: torch.Tensor, backward_map: torch.Tensor, *, see
     comparisons; arguments as :func:`warp_hiwyn`. Absurd maps (windows beyond :func:`warp_grid.largest_window`)
     are refused."""
     _check_upsample(upsample)
-    batched, maps, masks = check_warp_inputs(noise, backward_map, fresh_mask)
     ws = workspace or Workspace(noise.device)
-    out = torch.empty_like(batched)
-    for b in range(batched.shape[0]):
-        keys = (stream_key(seed, frame, Stream.SUB_PIXEL, b), stream_key(seed, frame, Stream.REQUEST, b))
-        warped = _upsampled_step(batched[b].to(dtype), maps[min(b, maps.shape[0] - 1)].to(dtype),
-                                 None if masks is None else masks[min(b, masks.shape[0] - 1)], upsample, *keys, ws)
-        out[b] = warped.view_as(out[b])
-    return out if noise.ndim == 4 else out[0]
+
+    def step(values: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, b: int,
+             ) -> torch.Tensor:
+        return _upsampled_step(values, backward_map, fresh_mask, upsample, stream_key(seed, frame, Stream.SUB_PIXEL, b),
+                               stream_key(seed, frame, Stream.REQUEST, b), ws)
+
+    return warp_batch(step, noise, backward_map.to(dtype), fresh_mask, dtype)

@@ -3,8 +3,9 @@
 A :class:`Variant` is a *request builder* — from a backward map [2, H, W] (and an optional fresh mask) it
 makes the :class:`bridge.Requests` of every target pixel — and the way sources split among their requests
 (normalised: particle; remainder kept: grid, HIWYN). :meth:`Variant.step` moves one frame of noise with
-:func:`bridge.bridge_split`; :func:`warp_with` checks the inputs of a warp call (clear ValueErrors naming
-the input) and runs the batch. Batch item b of frame t draws from the streams (seed, t, REQUEST/PAD, b).
+:func:`bridge.bridge_split`; :func:`warp_batch` checks the inputs of a warp call (clear ValueErrors naming
+the input) and runs the batch, for :func:`warp_with` and any other per-item step. Batch item b of frame t
+draws from the streams (seed, t, REQUEST/PAD, b).
 """
 
 from __future__ import annotations
@@ -81,18 +82,31 @@ def check_warp_inputs(noise: torch.Tensor, backward_map: torch.Tensor, fresh_mas
     return batched, maps, masks
 
 
+ItemStep = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None, int], torch.Tensor]
+
+
+def warp_batch(step: ItemStep, noise: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
+               dtype: torch.dtype) -> torch.Tensor:
+    """Check a warp call and warp every batch item: ``step(values [C, H, W] in dtype, map, mask or None,
+    item b)`` → [C, H·W]; a single map or mask serves every item. Output shaped and typed like ``noise``."""
+    batched, maps, masks = check_warp_inputs(noise, backward_map, fresh_mask)
+    out = torch.empty_like(batched)
+    for b in range(batched.shape[0]):
+        warped = step(batched[b].to(dtype), maps[min(b, maps.shape[0] - 1)],
+                      None if masks is None else masks[min(b, masks.shape[0] - 1)], b)
+        out[b] = warped.view_as(out[b])
+    return out if noise.ndim == 4 else out[0]
+
+
 def warp_with(variant: Variant, noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, frame: int,
               fresh_mask: torch.Tensor | None, workspace: Workspace | None = None,
               dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with ``variant``; computation in ``dtype``."""
-    batched, maps, masks = check_warp_inputs(noise, backward_map, fresh_mask)
-    batch, channels, height, width = batched.shape
     ws = workspace or Workspace(noise.device)
-    out = torch.empty_like(batched)
-    for b in range(batch):
-        warped = variant.step(batched[b].to(dtype), maps[min(b, maps.shape[0] - 1)],
-                              None if masks is None else masks[min(b, masks.shape[0] - 1)],
-                              request_key=stream_key(seed, frame, Stream.REQUEST, b),
-                              pad_key=stream_key(seed, frame, Stream.PAD, b), workspace=ws)
-        out[b] = warped.reshape(channels, height, width)
-    return out if noise.ndim == 4 else out[0]
+
+    def step(values: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None, b: int,
+             ) -> torch.Tensor:
+        return variant.step(values, backward_map, fresh_mask, request_key=stream_key(seed, frame, Stream.REQUEST, b),
+                            pad_key=stream_key(seed, frame, Stream.PAD, b), workspace=ws)
+
+    return warp_batch(step, noise, backward_map, fresh_mask, dtype)
