@@ -46,14 +46,14 @@ class _Edges:
         following = vertices.roll(-1, 1)
         self.step = following - vertices  # (dx, dy), [2, K, N]
         self.low = torch.minimum(vertices, following)
-        self.inv_length = self.step.abs().reciprocal_()  # 1/|dx|, 1/|dy| (inf for a parallel edge)
+        tiny = torch.finfo(vertices.dtype).tiny  # a parallel edge: f = 0 or 1 by the sign of (line − low), 0 on it
+        self.inv_length = self.step.abs().clamp_(min=tiny).reciprocal_()  # 1/|dx|, 1/|dy|, finite
         self.same_way = (self.step[0] * self.step[1]) > 0
 
     def share_below(self, line: torch.Tensor | float, axis: int | slice = slice(None)) -> torch.Tensor:
         """f: the share of every edge with coordinate ``axis`` below ``line`` (a number, or lines [L, 1, 1]);
         both axes by default ([2, K, N]), one axis: [K, N] or [L, K, N]."""
-        share = (line - self.low[axis]).mul_(self.inv_length[axis]).clamp_(0.0, 1.0)
-        return share.nan_to_num_(0.0)  # 0·inf: an edge on the line, where D = 0
+        return (line - self.low[axis]).mul_(self.inv_length[axis]).clamp_(0.0, 1.0)
 
     def share_in_quadrant(self, below_x: torch.Tensor, below_y: torch.Tensor) -> torch.Tensor:
         """f_xy from f_x and f_y (broadcast)."""
