@@ -11,6 +11,7 @@ from temporal_noise import NODE_CLASS_MAPPINGS
 from temporal_noise.kernels.camera_motion import camera_motion_flow
 from temporal_noise.kernels.flow_sequence import FlowSequence
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp
+from temporal_noise.nodes.noise import TensorNoise
 
 
 def run(fake_comfy, *, method="grid", internal_resolution=1, seed=0, degradation=0.0, occlusion="fresh noise",
@@ -56,6 +57,16 @@ def test_noise_refuses_a_latent_of_another_shape_naming_both(fake_comfy):
         noise.generate_noise({"samples": torch.zeros(16, 16, 8, 8)})  # e.g. fix_empty_latent_channels to 16
     assert noise.generate_noise({"samples": torch.zeros(16, 4, 1, 8, 8)}).shape == (16, 4, 1, 8, 8)
 
+
+
+def test_noise_never_reorders_frames_and_channels():
+    """Noise [T, C, h, w] with T = C has the size of a latent [1, C, T, h, w]; reshaping it would swap frames and
+    channels, so only the frame axis that ComfyUI adds to a 4-D latent may differ."""
+    noise = TensorNoise(torch.randn(16, 16, 8, 8), 0, "a test")
+    with pytest.raises(ValueError, match=r"shape \(16, 16, 8, 8\) .* shape \(1, 16, 16, 8, 8\)"):
+        noise.generate_noise({"samples": torch.zeros(1, 16, 16, 8, 8)})
+    video = TensorNoise(torch.randn(2, 4, 1, 8, 8), 0, "a test")
+    assert torch.equal(video.generate_noise({"samples": torch.zeros(2, 4, 8, 8)}), video.samples[:, :, 0])
 
 def ks_and_variance(values: torch.Tensor) -> tuple[float, float]:
     """(KS p-value against N(0, 1), variance) of a sample."""
