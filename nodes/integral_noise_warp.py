@@ -75,8 +75,8 @@ class IntegralNoiseWarp:
                 "temporal_factor": ("INT", {
                     "default": 0, "min": 0, "max": 64,
                     "tooltip": "Video frames per latent frame after the first (VAE temporal compression): 1 "
-                               "AnimateDiff, 4 Wan/Hunyuan, 8 LTX. 0 = from the latent's model family, or 1 "
-                               "without a latent."}),
+                               "AnimateDiff, 4 Wan/Hunyuan, 8 LTX and Cosmos. 0 = from the latent's channels "
+                               "(12: 6, 16: 4, 48: 4, 128: 8; set 8 by hand for Cosmos), or 1 without a latent."}),
             },
             "optional": {
                 "images": ("IMAGE", {"tooltip": "The video frames whose motion the noise follows (at least 2). "

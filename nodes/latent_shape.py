@@ -3,8 +3,9 @@
 ComfyUI's AnimateDiff latents are ``[frames, C, h, w]`` (one latent frame per video frame); native video
 latents are ``[B, C, T, h, w]`` with a causal video VAE keeping the first frame and compressing every k
 after it: ``T = (frames − 1)//k + 1``. k is not in the latent, so it comes from the channel count when the
-user leaves it on auto (0): Mochi 12 ch ÷6; Wan 2.1 / HunyuanVideo / CogVideoX 16 ch ÷4 and Cosmos 16 ch
-÷8; Wan 2.2 TI2V-5B 48 ch ÷4; LTX-Video 128 ch ÷8.
+user leaves it on auto (0): Mochi 12 ch ÷6; Wan 2.1 / HunyuanVideo / CogVideoX 16 ch ÷4; Wan 2.2 TI2V-5B
+48 ch ÷4; LTX-Video 128 ch ÷8. Cosmos (16 ch ÷8) must be set by hand: guessing 8 whenever 4 does not fit
+would accept a video of twice the latent's length and move the noise twice as fast as the model's frames.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import torch
 from ..kernels.latent_geometry import latent_frame_count
 from .validation import check_latent
 
-TEMPORAL_FACTORS_BY_CHANNELS = {12: (6,), 16: (4, 8), 48: (4,), 128: (8,)}
+TEMPORAL_FACTOR_BY_CHANNELS = {12: 6, 16: 4, 48: 4, 128: 8}
+SET_BY_HAND = {16: (8, "Cosmos")}  # another family with these channels: its factor is never guessed
 ANY_TEMPORAL_FACTOR = (1, 4, 6, 8)
 ASPECT_TOLERANCE = 0.05
 
@@ -49,8 +51,9 @@ def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[
                     temporal_factor: int = 0) -> LatentShape:
     """The shape to fill for a LATENT's ``samples`` and a video of ``video_frames`` frames of ``frame_size``.
 
-    ``temporal_factor`` 0 picks the first factor of the channel count's model family that fits the frames.
-    Raises a ValueError naming the expected latent frame count when none fits.
+    ``temporal_factor`` 0 takes the factor of the channel count's model family (for an unknown channel count,
+    the first of 1, 4, 6, 8 that fits the frames). Raises a ValueError naming the expected latent frame count
+    when it does not fit, and the factor to set where another family with these channels would fit.
     """
     check_latent(samples, "latent")
     if samples.ndim == 4:
@@ -64,17 +67,32 @@ def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[
         shape = LatentShape(channels, height, width, frames, 1, None)
     else:
         batch, channels, frames, height, width = samples.shape
-        candidates = (temporal_factor,) if temporal_factor > 0 else TEMPORAL_FACTORS_BY_CHANNELS.get(
-            channels, ANY_TEMPORAL_FACTOR)
+        if temporal_factor > 0:
+            candidates = (temporal_factor,)
+        elif channels in TEMPORAL_FACTOR_BY_CHANNELS:
+            candidates = (TEMPORAL_FACTOR_BY_CHANNELS[channels],)
+        else:
+            candidates = ANY_TEMPORAL_FACTOR
         fitting = [k for k in candidates if latent_frame_count(video_frames, k) == frames]
         if not fitting:
             expected = " or ".join(f"{latent_frame_count(video_frames, k)} at {k}x temporal compression"
                                    for k in candidates)
             raise ValueError(f"latent has {frames} latent frames but the video's {video_frames} frames give "
-                             f"{expected}; make the latent with length {video_frames} or set temporal_factor")
+                             f"{expected}; make the latent with length {video_frames}"
+                             + _other_factor_hint(channels, frames, video_frames, temporal_factor))
         shape = LatentShape(channels, height, width, frames, fitting[0], batch)
     _check_aspect(shape, frame_size)
     return shape
+
+
+def _other_factor_hint(channels: int, frames: int, video_frames: int, temporal_factor: int) -> str:
+    """The end of the error message of a latent that does not fit the frames."""
+    if temporal_factor > 0:
+        return ""
+    factor, family = SET_BY_HAND.get(channels, (0, ""))
+    if factor and latent_frame_count(video_frames, factor) == frames:
+        return f"; the frames fit at {factor}x: set temporal_factor to {factor} if this is a {family} latent"
+    return " or set temporal_factor"
 
 
 def shape_from_factors(video_frames: int, frame_size: tuple[int, int], channels: int, spatial_factor: int,

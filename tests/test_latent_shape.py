@@ -9,7 +9,6 @@ from temporal_noise.nodes.latent_shape import LatentShape, shape_from_factors, s
 @pytest.mark.parametrize(("samples", "frames", "size", "expected", "factor"), [
     ((16, 4, 64, 64), 16, (512, 512), (16, 4, 64, 64), 1),  # AnimateDiff: EmptyLatentImage, batch = frames
     ((1, 16, 5, 60, 104), 17, (480, 832), (1, 16, 5, 60, 104), 4),  # Wan 2.1 / HunyuanVideo
-    ((1, 16, 3, 88, 160), 17, (704, 1280), (1, 16, 3, 88, 160), 8),  # Cosmos: 16 channels but 8x
     ((2, 48, 5, 44, 80), 17, (704, 1280), (2, 48, 5, 44, 80), 4),  # Wan 2.2 TI2V-5B, batch of 2
     ((1, 128, 3, 16, 24), 17, (512, 768), (1, 128, 3, 16, 24), 8),  # LTX-Video
     ((1, 12, 4, 60, 106), 19, (480, 848), (1, 12, 4, 60, 106), 6),  # Mochi
@@ -23,12 +22,24 @@ def test_shape_of_latent_follows_the_model_family(samples, frames, size, expecte
 def test_explicit_temporal_factor_overrides_the_channel_table():
     shape = shape_of_latent(torch.zeros(1, 16, 9, 8, 8), 17, (64, 64), temporal_factor=2)
     assert shape.temporal_factor == 2 and shape.frames == 9
+    cosmos = shape_of_latent(torch.zeros(1, 16, 3, 88, 160), 17, (704, 1280), temporal_factor=8)
+    assert cosmos.shape == (1, 16, 3, 88, 160) and cosmos.temporal_factor == 8
+
+
+def test_auto_never_guesses_a_second_family_of_the_same_channels():
+    """A Wan latent of length 33 (9 latent frames) with a 65-frame video fits only at 8x (Cosmos): auto refuses
+    it (else the noise would move twice as fast as the model's frames) and says which factor to set."""
+    with pytest.raises(ValueError, match="give 17 at 4x temporal compression; make the latent with length 65; "
+                                         "the frames fit at 8x: set temporal_factor to 8 if this is a Cosmos"):
+        shape_of_latent(torch.zeros(1, 16, 9, 60, 104), 65, (480, 832))
 
 
 @pytest.mark.parametrize(("samples", "frames", "size", "kwargs", "message"), [
     ((15, 4, 64, 64), 16, (512, 512), {}, "latent has 15 frames .* expected a latent batch of 16"),
     ((1, 16, 13, 60, 104), 81, (480, 832), {},
-     "latent has 13 latent frames but the video's 81 frames give 21 at 4x temporal compression or 11 at 8x"),
+     "latent has 13 latent frames but the video's 81 frames give 21 at 4x temporal compression; make the latent "
+     "with length 81 or set temporal_factor$"),
+    ((1, 16, 13, 60, 104), 81, (480, 832), {"temporal_factor": 4}, "with length 81$"),
     ((1, 128, 3, 16, 24), 25, (512, 768), {}, "give 4 at 8x temporal compression"),
     ((16, 4, 64, 64), 16, (512, 512), {"temporal_factor": 4}, "latent is 4-D .* temporal_factor is 4"),
     ((16, 4, 64, 96), 16, (512, 512), {}, "different aspect ratios"),
