@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..kernels.flow_sequence import FlowSequence
-from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
+from ..kernels.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow
 from ..kernels.video_noise import video_noise
 from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
 from .noise import TensorNoise
@@ -24,7 +24,9 @@ class IntegralNoiseWarp:
         "frame is exactly Gaussian yet follows the motion. The noise takes the shape of the connected latent "
         "(AnimateDiff batch = frames, or a video model's [B, C, T, h, w] with its temporal compression); "
         "without a latent, channels and factors say the shape. Use the NOISE output with "
-        "SamplerCustomAdvanced, or the LATENT where a graph adds noise itself."
+        "SamplerCustomAdvanced, or the LATENT where a graph adds noise itself. With AnimateDiff-Evolved, keep "
+        "its sample settings at their defaults (noise type, seed offsets, noise layers): other settings "
+        "replace this noise."
     )
     CATEGORY = "temporal_noise/warp"
     FUNCTION = "warp"
@@ -59,7 +61,9 @@ class IntegralNoiseWarp:
                                "the motion strictly; higher values give the model more freedom."}),
                 "occlusion": (list(OCCLUSION_MODES), {
                     "tooltip": "fresh noise: new noise where something appears from behind another object "
-                               "(forward and backward flow disagree); stretch: warp it like everything else."}),
+                               "(forward and backward flow disagree); stretch: warp it like everything else. "
+                               "No effect with Camera Motion Flow, which has no occlusion; content entering "
+                               "from outside the frame always gets fresh noise."}),
                 "flow_preset": (list(FLOW_PRESETS), {
                     "default": "dis_medium",
                     "tooltip": "Optical flow method when frames are given (ignored with a flow input); computed "
@@ -105,6 +109,9 @@ class IntegralNoiseWarp:
         batch = shape.batch or 1
         progress = Progress((video_frames - 1 if flow is None else 0) + shape.frames)
         if flow is None:
+            if min(frame_size) < MIN_FLOW_SIZE:
+                raise ValueError(f"images are {frame_size[1]}x{frame_size[0]} (width x height): too small for optical "
+                                 f"flow, which needs {MIN_FLOW_SIZE} pixels per side; connect a flow instead")
             grid_side = max(shape.height, shape.width) * internal_resolution
             scale = min(1.0, max(grid_side, MIN_FLOW_SIDE) / max(frame_size))
             flow = estimate_flow(frames, flow_preset, scale, on_pair=lambda _: progress.advance())

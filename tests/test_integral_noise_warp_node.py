@@ -210,6 +210,7 @@ def nan_frames():
     ({"flow": camera_motion_flow(49, 64, 64), "latent": {"samples": torch.zeros(1, 16, 12, 8, 8)}},
      "video's 49 frames give 13 at 4x"),
     ({"images": nan_frames()}, r"images contains NaN or infinite values \(first in frame 2\)"),
+    ({"images": torch.rand(4, 8, 8, 3)}, "images are 8x8 .* too small for optical flow"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(32, 32)},
      "degradation_mask is 32x32 .* frames are 64x64"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(3, 64, 64)},
