@@ -22,6 +22,7 @@ or which scatter got there first.
 from __future__ import annotations
 
 import math
+import numbers
 from enum import IntEnum
 
 import torch
@@ -66,7 +67,9 @@ def stream_key(seed: int, frame: int, stream: int, index: int = 0) -> int:
 
     ``index`` separates independent items of a batch that share a frame number.
     """
-    state = fmix64(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    state = fmix64(int(seed))
     for part in (frame, stream, index):
         state = fmix64(state + fmix64((part + 1) * GOLDEN))
     return as_int64(state)

@@ -76,7 +76,7 @@ def warp_hiwyn(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, fr
     Arguments as :func:`warp_grid.warp_grid`. The map is used in ``dtype`` too.
     """
     _check_upsample(upsample)
-    return warp_with(hiwyn_variant(upsample), noise, backward_map.to(dtype), seed=seed, frame=frame,
+    return warp_with(hiwyn_variant(upsample), noise, backward_map, seed=seed, frame=frame,
                      fresh_mask=fresh_mask, workspace=workspace, dtype=dtype)
 
 
@@ -161,4 +161,4 @@ def warp_hiwyn_upsampled(noise: torch.Tensor, backward_map: torch.Tensor, *, see
         return _upsampled_step(values, backward_map, fresh_mask, upsample, stream_key(seed, frame, Stream.SUB_PIXEL, b),
                                stream_key(seed, frame, Stream.REQUEST, b), ws)
 
-    return warp_batch(step, noise, backward_map.to(dtype), fresh_mask, dtype)
+    return warp_batch(step, noise, backward_map, fresh_mask, dtype)

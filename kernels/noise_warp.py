@@ -119,7 +119,7 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
             raise ValueError(f"occlusion must be [{steps}, {height}, {width}] like the maps, got "
                              f"{tuple(occlusion.shape)}")
         occlusion = occlusion.to(device=device, dtype=torch.bool)
-    maps = backward_maps.to(device=device, dtype=torch.float32)
+    maps = backward_maps.detach().to(device=device, dtype=torch.float32)
     frames = torch.empty((steps + 1, channels, height, width), device=device)
     frames[0] = frame_noise(channels, height, width, seed=seed, frame=0, device=device)
     step = FrameStep(METHODS[method], channels, height, width, device, use_cuda_graph)

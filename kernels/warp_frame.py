@@ -71,6 +71,8 @@ def check_warp_inputs(noise: torch.Tensor, backward_map: torch.Tensor, fresh_mas
         raise ValueError(f"backward_map has {maps.shape[0]} maps for a batch of {batch}")
     masks = None
     if fresh_mask is not None:
+        if not isinstance(fresh_mask, torch.Tensor):
+            raise ValueError(f"fresh_mask must be a tensor [H, W] or [B, H, W], got {type(fresh_mask).__name__}")
         if fresh_mask.device != noise.device:
             raise ValueError(f"fresh_mask is on {fresh_mask.device} but noise is on {noise.device}")
         if fresh_mask.ndim not in (2, 3) or fresh_mask.shape[-2:] != (height, width):
@@ -79,7 +81,7 @@ def check_warp_inputs(noise: torch.Tensor, backward_map: torch.Tensor, fresh_mas
         masks = (fresh_mask if fresh_mask.ndim == 3 else fresh_mask[None]).bool()
         if masks.shape[0] not in (1, batch):
             raise ValueError(f"fresh_mask has {masks.shape[0]} masks for a batch of {batch}")
-    return batched, maps, masks
+    return batched.detach(), maps.detach(), masks  # no autograd: the kernels write through out=
 
 
 ItemStep = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None, int], torch.Tensor]
@@ -87,9 +89,11 @@ ItemStep = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None, int], torc
 
 def warp_batch(step: ItemStep, noise: torch.Tensor, backward_map: torch.Tensor, fresh_mask: torch.Tensor | None,
                dtype: torch.dtype) -> torch.Tensor:
-    """Check a warp call and warp every batch item: ``step(values [C, H, W] in dtype, map, mask or None,
-    item b)`` → [C, H·W]; a single map or mask serves every item. Output shaped and typed like ``noise``."""
+    """Check a warp call and warp every batch item: ``step(values [C, H, W] and map [2, H, W] in dtype, mask
+    or None, item b)`` → [C, H·W]; a single map or mask serves every item. Output shaped and typed like
+    ``noise``."""
     batched, maps, masks = check_warp_inputs(noise, backward_map, fresh_mask)
+    maps = maps.to(dtype)
     out = torch.empty_like(batched)
     for b in range(batched.shape[0]):
         warped = step(batched[b].to(dtype), maps[min(b, maps.shape[0] - 1)],

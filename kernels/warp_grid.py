@@ -17,15 +17,16 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
 * **Windows**: an octagon whose bounding box spans at most 2 cells per axis (sub-pixel motion, moderate
   zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from one fan about
   the window's centre and inclusion–exclusion; one spanning 3 cells along an axis its 2 × 3, 3 × 2 or
-  3 × 3 window; larger ones
-  (strong contraction) go through a second pass, in chunks of similar size, over their bounding box
-  clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps)
+  3 × 3 window; larger ones (strong contraction) go through a second pass, in chunks of windows of similar
+  side, over their bounding box clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps)
   take the particle footprint. A cell area below 8 ε of the dtype (10⁻⁶ in float32; times the window's
   side in the second pass) is the rounding of a cell the octagon does not reach (:mod:`polygon` adds and
   subtracts fans) and makes no request.
-* **Folds**: an octagon with non-positive area, or whose winding-weighted area in some cell is negative
-  or above 1 (self-intersection: the map reverses orientation), takes the particle footprint (bilinear
-  weights at its back-mapped centre). Distinct octagons that overlap (a non-injective map) request more
+* **Folds and slivers**: an octagon of area at most 10⁻⁴ (reversed orientation, a collapse, or a zoom-in
+  beyond 100×), or whose winding-weighted area in some cell is negative or above 1 (self-intersection: the
+  map reverses orientation), takes the particle footprint (bilinear weights at its back-mapped centre); so
+  does an octagon in the second pass all of whose cells are rounding-level slivers (no request would be
+  left). Distinct octagons that overlap (a non-injective map) request more
   than the area of a cell; such a cell is split among its requests in proportion (the particle rule).
 """
 
@@ -45,19 +46,22 @@ AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]  # (octago
 
 OCTAGON_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0), (0.0, 1.0), (0.0, 0.5))
 _FOLD_TOLERANCE = 1e-4
+_FARTHEST = 1e30  # displacements clamped here (pixels): finite maps with larger values would overflow float32
 _ROUNDING_EPS = 8  # a cell area below 8 ε of the dtype is rounding of a cell the octagon does not reach
 _CHUNK_ELEMENTS = 1 << 22
 _POLYGON_CHUNK = 1 << 14  # octagons per pass on the CPU: small temporaries are recycled, not page-faulted
 
 
 def _padded_displacement(backward_map: torch.Tensor, workspace: Workspace) -> torch.Tensor:
-    """m(p) − p at the pixel centres, [2, H+2, W+2] (padded index = pixel + 1), extended by one on every side
-    by linear extrapolation, first along y, then along x (constantly along an axis of a single pixel)."""
+    """m(p) − p at the pixel centres, [2, H+2, W+2] (padded index = pixel + 1), clamped to ±10³⁰ pixels and
+    extended by one on every side by linear extrapolation, first along y, then along x (constantly along an
+    axis of a single pixel)."""
     _, height, width = backward_map.shape
     centres = torch.arange(max(height, width), device=backward_map.device, dtype=backward_map.dtype) + 0.5
     d = workspace.buffer("displacement", (2, height + 2, width + 2), backward_map.dtype)
     torch.sub(backward_map[0], centres[:width], out=d[0, 1:-1, 1:-1])
     torch.sub(backward_map[1], centres[:height, None], out=d[1, 1:-1, 1:-1])
+    d.clamp_(-_FARTHEST, _FARTHEST)  # every octagon beyond is outside or absurd already; no overflow below
     for padded, axis in ((d[:, :, 1:-1], 1), (d, 2)):
         size = padded.shape[axis] - 2  # pixels along the axis
         for end, inward in ((0, 1), (size + 1, -1)):
@@ -217,11 +221,13 @@ def _window_requests(index: torch.Tensor, origin: torch.Tensor, areas: torch.Ten
 
 def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Tensor, area_of: AreaFunction,
                     grid: SourceGrid, folded: torch.Tensor) -> Requests | None:
-    """Requests of octagons [2, 8, n] spanning more than 3 cells, in chunks of similar window size.
+    """Requests of octagons [2, 8, n] spanning more than 3 cells, in chunks of windows of similar side.
 
     The window is the octagon's bounding box clipped to the frame; its in-frame cells get their exact
     areas (counters 9P + j·H·W + i, i the frame pixel), the rest of the octagon one outside request
-    (counter 9j). Octagons found folded are marked in ``folded``.
+    (counter 9j). A chunk's windows share its largest side s, so its temporaries stay below about
+    ``_CHUNK_ELEMENTS`` (8 vertices × s² cells per octagon). Octagons found folded, or left without a
+    request (every cell below the rounding threshold), are marked in ``folded``.
     """
     height, width = grid.height, grid.width
     n_pixels = height * width
@@ -233,12 +239,13 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
     cells = (clip_high - clip_low).clamp(min=1.0)
     shifted = relative - (clip_low - start)[:, None]
     total = shoelace_area(relative)
-    order = torch.argsort(cells[0] * cells[1])
+    side = cells.amax(0)
+    order = torch.argsort(side, descending=True)
     parts: list[tuple[torch.Tensor, ...]] = []
     position = 0
     while position < order.numel():
-        biggest = cells[:, order[position]]
-        count = max(1, _CHUNK_ELEMENTS // int(8 * biggest[0] * biggest[1]))
+        largest = int(side[order[position]])
+        count = max(1, _CHUNK_ELEMENTS // (8 * largest * largest))
         chunk = order[position:position + count]
         position += chunk.numel()
         cols, rows = (int(c) for c in cells[:, chunk].amax(1))
@@ -248,10 +255,11 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         areas = areas * ((cell_x < width) & (cell_y < height))
         inside_total = areas.sum((0, 1))
         outside_area = (total[chunk] - inside_total).clamp(min=0.0)
-        bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE)
+        keep = areas > _rounding(areas.dtype) * max(rows, cols)  # the areas' rounding grows with the side
+        unrequested = ~keep.any(1).any(0) & (inside_total > 0) & (outside_area <= 0)  # slivers in the frame
+        bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE) | unrequested
         folded[index[chunk[bad]]] = True
         target = index[chunk].expand_as(areas)
-        keep = areas > _rounding(areas.dtype) * max(rows, cols)  # the areas' rounding grows with the side
         pixel = (cell_y * width + cell_x).expand_as(areas)[keep]
         source = grid.index(cell_x, cell_y).expand_as(areas)[keep]
         parts.append((target[keep], source, areas[keep], 9 * n_pixels + target[keep] * n_pixels + pixel))
@@ -277,5 +285,5 @@ def warp_grid(noise: torch.Tensor, backward_map: torch.Tensor, *, seed: int, fra
               dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Warp ``noise`` [C, H, W] or [B, C, H, W] one frame with the grid variant (arguments as
     :func:`warp_particle.warp_particle`; ``dtype=torch.float64`` for a reference, map included)."""
-    return warp_with(GRID, noise, backward_map.to(dtype), seed=seed, frame=frame, fresh_mask=fresh_mask,
+    return warp_with(GRID, noise, backward_map, seed=seed, frame=frame, fresh_mask=fresh_mask,
                      workspace=workspace, dtype=dtype)

@@ -290,6 +290,43 @@ def test_strong_contraction_areas_are_exact_in_the_second_pass(monkeypatch):
     assert worst < 1e-4, worst
 
 
+def rough_map(height, width, amplitude, seed=0):
+    """Every pixel displaced at random: windows of every size, in the frame and beyond it."""
+    g = torch.Generator().manual_seed(seed)
+    return identity_map(height, width) + amplitude * torch.randn(2, height, width, generator=g)
+
+
+@pytest.mark.parametrize("name", ["zoom_out", "zoom_in_rotated", "rough"])
+def test_requests_of_positive_area_never_share_a_counter(name):
+    """Two requests with one counter would draw the same normals (correlated targets): the fixed slots
+    9j + slot, the other cells of 3-cell windows 9j + u + 3v and the second pass 9P + j·P + i must differ."""
+    height, width = 20, 20
+    m = {"zoom_out": affine_map(height, width, [[4.3, 0.0], [0.0, 4.3]]),
+         "zoom_in_rotated": affine_map(height, width, [[1.3, -0.2], [0.25, 1.2]], (0.37, -0.61)),
+         "rough": rough_map(height, width, 3.0)}[name]
+    requests = grid_requests(m, None, 4, Workspace())
+    fixed = (torch.tensor(requests.slots)[:, None] + 9 * torch.arange(height * width)).reshape(-1)
+    counters = fixed if requests.counter is None else torch.cat((fixed, requests.counter))
+    used = counters[requests.area > 0]
+    assert requests.counter is not None and used.unique().numel() == used.numel()
+
+
+def test_second_pass_chunks_stay_within_their_budget(monkeypatch):
+    """Every second-pass call of the area function holds at most _CHUNK_ELEMENTS (vertex, cell) pairs,
+    unless it is a single octagon: windows of every shape and size mixed (a rough map)."""
+    calls = []
+
+    def recording(vertices, rows, cols, contained=False):
+        if not contained:
+            calls.append((rows, cols, vertices.shape[-1]))
+        return cell_areas(vertices, rows, cols, contained)
+
+    monkeypatch.setattr(grid_module, "_CHUNK_ELEMENTS", 1 << 14)
+    grid_module.polygon_requests(rough_map(48, 48, 6.0), None, recording, Workspace())
+    assert len(calls) > 3
+    assert all(8 * rows * cols * n <= 1 << 14 or n == 1 for rows, cols, n in calls), calls
+
+
 @pytest.mark.parametrize("matrix", [[[0.93, -0.21], [0.24, 0.88]], [[1.7, 0.3], [-0.2, 1.5]],
                                     [[-1.0, 0.0], [0.0, 1.0]]])
 def test_dense_runs_give_the_same_requests_as_selected_octagons(matrix, monkeypatch):

@@ -2,7 +2,7 @@
 
 import pytest
 import torch
-from warp_reference import white_noise_report
+from warp_reference import chi2_variance_bounds, white_noise_report
 
 from temporal_noise.kernels.counter_rng import frame_noise
 from temporal_noise.kernels.flow_maps import identity_map
@@ -37,6 +37,8 @@ def nan_map():
     (torch.zeros(8, 10), MAP, None, "noise must be"),
     (NOISE.long(), MAP, None, "noise must be a floating"),
     (NOISE, MAP, torch.zeros(8, 9, dtype=torch.bool), "fresh_mask"),
+    (NOISE, MAP, torch.zeros(8, 10).numpy(), "fresh_mask must be a tensor"),
+    (NOISE, MAP.long(), None, "backward_map must be a floating-point"),
 ])
 def test_bad_inputs_name_the_input(warp, noise, backward_map, fresh_mask, match):
     with pytest.raises(ValueError, match=match):
@@ -52,6 +54,45 @@ def test_huge_displacements_give_fresh_noise(warp):
     assert torch.isfinite(out).all()
     assert torch.equal(out[:, 6:], NOISE[:, 6:])  # rows 6.. still map onto themselves
     assert not torch.isclose(out[:, :6], NOISE[:, :6]).any()
+
+
+@pytest.mark.parametrize("warp", WARPS)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_finite_maps_beyond_float32_range_give_fresh_noise(warp, dtype):
+    """Displacements near the dtype's largest value (the octagons' extrapolated corners would overflow to
+    inf, and inf − inf is NaN) are as far outside as any other."""
+    m = MAP.to(dtype, copy=True)
+    m[:, :3] = 0.75 * torch.finfo(dtype).max
+    out = warp(NOISE.to(dtype), m, seed=0, frame=1, **({} if warp is warp_particle else {"dtype": dtype}))
+    assert torch.isfinite(out).all()
+    assert torch.equal(out[:, 4:], NOISE.to(dtype)[:, 4:])  # rows 4.. (and their corners) still map onto themselves
+    assert not torch.isclose(out[:, :3], NOISE.to(dtype)[:, :3]).any()
+
+
+@pytest.mark.parametrize("warp", WARPS)
+def test_inputs_that_require_grad_are_warped_like_plain_ones(warp):
+    expected = warp(NOISE, MAP + 0.3, seed=0, frame=1)
+    out = warp(NOISE.clone().requires_grad_(), (MAP + 0.3).requires_grad_(), seed=0, frame=1)
+    assert torch.equal(out, expected)
+
+
+@pytest.mark.parametrize("seed", [1.5, torch.tensor(3), "7"])
+def test_a_seed_that_is_not_an_integer_is_refused(seed):
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        warp_grid(NOISE, MAP, seed=seed, frame=1)
+
+
+def test_thin_wide_octagons_in_the_frame_take_the_particle_footprint():
+    """Octagons 12 cells wide and 10⁻⁵ tall: area 1.2·10⁻⁴ (above the fold tolerance), every cell's share
+    below the second pass's rounding threshold; without a fallback they keep no request (0/0 = NaN)."""
+    m = identity_map(8, 64)
+    m = torch.stack(((m[0] - 32) * 12 + 32.3, (m[1] - 4) * 1e-5 + 4.5))
+    noise = frame_noise(1000, 8, 64, seed=0, frame=0)
+    out = warp_grid(noise, m, seed=0, frame=1)
+    assert torch.isfinite(out).all()
+    centre = out[:, :, 28:36].double()  # the centre columns, where the second pass ran
+    low, high = chi2_variance_bounds(centre.numel())
+    assert low < centre.square().mean() < high
 
 
 @pytest.mark.parametrize("warp", WARPS)

@@ -95,6 +95,32 @@ def test_no_drift_over_300_frames(method):
     assert not bad, report
 
 
+def test_strong_zoom_out_gives_white_noise_in_the_second_pass():
+    """A 4.3× zoom-out: every octagon spans 5–6 cells per axis (second pass). Per-pixel variance and the
+    neighbours' covariance over 4000 channels, in the pixels whose octagons lie inside the frame
+    (tolerances: χ² at p = 10⁻⁴, covariance 5 sd = 5/√n)."""
+    size, zoom, channels = 40, 4.3, 4000
+    m = (identity_map(size, size) - size / 2) * zoom + size / 2
+    noise = torch.randn(channels, size, size, generator=torch.Generator().manual_seed(0))
+    inner = warp_grid(noise, m, seed=1, frame=1).double()[:, 16:24, 16:24]
+    low, high = chi2_variance_bounds(inner.numel())
+    assert low < inner.square().mean() < high
+    for lagged in ((inner[:, :, 1:], inner[:, :, :-1]), (inner[:, 1:], inner[:, :-1])):
+        covariance = (lagged[0] * lagged[1]).mean()
+        assert abs(covariance) < 5 / math.sqrt(lagged[0].numel()), covariance
+
+
+def test_partly_covered_border_cells_keep_their_remainder():
+    """A 0.05 px shift leaves 5 % of every first-column cell unrequested; its remainder noise (kept above
+    10⁻⁵) gives the first column unit variance over 20000 channels (χ² at p = 10⁻⁴)."""
+    channels, size = 20000, 16
+    m = identity_map(size, size) + torch.tensor([0.05, 0.0])[:, None, None]
+    noise = torch.randn(channels, size, size, generator=torch.Generator().manual_seed(0))
+    first_column = warp_grid(noise, m, seed=1, frame=1).double()[:, :, 0]
+    low, high = chi2_variance_bounds(first_column.numel())
+    assert low < first_column.square().mean() < high
+
+
 def test_temporal_correlation_against_bilinear_warping():
     """corr(Y^t, bilinear resample of Y^(t−1) along the motion), per variant, for known motions.
 
