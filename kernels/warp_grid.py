@@ -18,10 +18,10 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
   zoom and rotation: nearly all of them) requests the 2 × 2 cells at its origin, areas from one fan about
   the window's centre and inclusion–exclusion; one spanning 3 cells along an axis its 2 × 3, 3 × 2 or
   3 × 3 window; larger ones (strong contraction) go through a second pass, in chunks of windows of similar
-  side, over their bounding box clipped to the frame: exact, never capped. Octagons larger than 4·max(H, W) + 8 cells (absurd maps)
-  take the particle footprint. A cell area below 8 ε of the dtype (10⁻⁶ in float32; times the window's
-  side in the second pass) is the rounding of a cell the octagon does not reach (:mod:`polygon` adds and
-  subtracts fans) and makes no request.
+  side, over their bounding box clipped to the frame: exact, never capped. Octagons larger than
+  4·max(H, W) + 8 cells (absurd maps) take the particle footprint. A cell area below 8 ε of the dtype
+  (10⁻⁶ in float32; times the window's side in the second pass) is the rounding of a cell the octagon does
+  not reach (:mod:`polygon` adds and subtracts fans) and makes no request.
 * **Folds and slivers**: an octagon of area at most 10⁻⁴ (reversed orientation, a collapse, or a zoom-in
   beyond 100×), or whose winding-weighted area in some cell is negative or above 1 (self-intersection: the
   map reverses orientation), takes the particle footprint (bilinear weights at its back-mapped centre); so
