@@ -1,7 +1,7 @@
 """Pure-torch core of the pack: FreeInit and integral noise warping. No ComfyUI import here."""
 
 from .counter_rng import frame_noise
-from .diffusion import PARAMETRISATIONS, forward_diffuse, noise_for_state
+from .diffusion import PARAMETRISATIONS, forward_diffuse, noise_for_state, signal_fraction
 from .flow_maps import (
     identity_map,
     map_from_backward_flow,
@@ -48,6 +48,7 @@ __all__ = [
     "resize_flow",
     "sample_bilinear",
     "seeded_noise",
+    "signal_fraction",
     "spectral_mix",
     "time_axis",
     "warp_grid",

@@ -46,6 +46,12 @@ def forward_diffuse(x0: torch.Tensor, noise: torch.Tensor, sigma: float, paramet
     return (1.0 - sigma) * x0 + sigma * noise
 
 
+def signal_fraction(sigma: float, parametrisation: str) -> float:
+    """How much of x0 the unit-variance state z at ``sigma`` keeps: √ᾱ = 1/√(1+σ²) (vp) or 1 − σ (flow)."""
+    _check(parametrisation, sigma)
+    return 1.0 / math.sqrt(1.0 + sigma * sigma) if parametrisation == "vp" else 1.0 - sigma
+
+
 def noise_for_state(z: torch.Tensor, sigma: float, parametrisation: str, latent: torch.Tensor | float = 0.0,
                     max_denoise: bool = True) -> torch.Tensor:
     """The noise n for which ComfyUI's ``noise_scaling(σ, n, latent, max_denoise)`` is the state of ``z``."""

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import math
 
 import torch
+
+from ..kernels import signal_fraction
 
 ADE_SAMPLE_SETTINGS = "ADE_sample_settings"
 # The paper diffuses to t = 999 of 1000. A flow model's schedule starts at σ = 1, where nothing of x0 is
 # left, so flow models are diffused to their own σ at the same fraction of the time range.
 FLOW_REINIT_PERCENT = 0.001
+# Below this share of x0 in the re-noised state (SD-based AnimateDiff keeps √ᾱ_999 ≈ 6.8 %), a FreeInit pass
+# barely depends on the previous one: it mostly re-draws the high frequencies.
+WEAK_REINIT = 0.01
 
 
 def model_sampling(model):
@@ -83,3 +89,13 @@ def ade_conflicts(model) -> list[str]:
     if active:
         reasons.append(f"its sample settings ({', '.join(active)}) replace the noise we pass to the sampler")
     return reasons
+
+
+def warn_if_reinit_keeps_little(node: str, sigma: float, kind: str) -> None:
+    """Log a warning when re-noising to ``sigma`` leaves less than ``WEAK_REINIT`` of the previous result."""
+    kept = signal_fraction(sigma, kind)
+    if kept < WEAK_REINIT:
+        logging.warning("[TemporalNoise] %s: this model re-noises to sigma %.6g, which keeps %.2g %% of each pass's "
+                        "result (SD-based AnimateDiff keeps about 7 %%), so later passes mostly re-draw the noise's "
+                        "high frequencies. Flow models with a large shift (Wan, HunyuanVideo) and zero-terminal-SNR "
+                        "models gain little from FreeInit.", node, sigma, 100 * kept)

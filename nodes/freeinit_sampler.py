@@ -7,7 +7,15 @@ import logging
 import torch
 
 from ..kernels import LowPassFilter, freeinit, iteration_seed, iteration_steps, noise_for_state, seeded_noise
-from .comfy_model import ade_conflicts, is_max_denoise, parametrisation, reinit_sigma, schedule, to_model_space
+from .comfy_model import (
+    ade_conflicts,
+    is_max_denoise,
+    parametrisation,
+    reinit_sigma,
+    schedule,
+    to_model_space,
+    warn_if_reinit_keeps_little,
+)
 from .frequency_filter import FILTER_TYPE
 from .progress import Progress
 from .validation import check_latent, check_noise
@@ -30,7 +38,8 @@ def sampler_inputs() -> dict:
         "negative": ("CONDITIONING", {"tooltip": "Negative conditioning."}),
         "latent_image": ("LATENT", {"tooltip": "The latent to sample: [frames, C, H, W] or [B, C, T, H, W]."}),
         "denoise": ("FLOAT", {"default": 1.0, "min": 0.0, "max": 1.0, "step": 0.01, "tooltip": (
-            "Fraction of the schedule to run; below 1 every pass starts from the partially noised input.")}),
+            "Fraction of the schedule to run; below 1 the first pass starts from the partially noised input, "
+            "later passes from the previous result re-noised to the same level.")}),
     }
 
 
@@ -59,7 +68,13 @@ class FreeInitSampler:
                     "Low-pass filter from a Frequency Filter node. Default: gaussian, d_s = d_t = 0.25.")}),
                 "initial_noise": ("NOISE", {"tooltip": (
                     "Noise of the first pass (e.g. warped noise from Integral Noise Warp). Default: ComfyUI's "
-                    "noise from the seed, as KSampler makes it. Every reinitialisation re-noises with it.")}),
+                    "noise from the seed, as KSampler makes it. Every reinitialisation re-noises with it, but "
+                    "takes the high frequencies from fresh_noise.")}),
+                "fresh_noise": ("NOISE", {"tooltip": (
+                    "Where every reinitialisation takes its high frequencies (the same noise each pass). "
+                    "Default: seeded noise, new each pass and independent per frame; with warped initial "
+                    "noise, connect a second Integral Noise Warp (another seed) so the fine detail keeps "
+                    "following the motion.")}),
             },
         }
 
@@ -79,7 +94,7 @@ class FreeInitSampler:
     )
 
     def sample(self, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise,
-               iterations, coarse_to_fine, filter=None, initial_noise=None):
+               iterations, coarse_to_fine, filter=None, initial_noise=None, fresh_noise=None):
         import comfy.sample
         import comfy.utils
         import latent_preview
@@ -97,6 +112,14 @@ class FreeInitSampler:
         else:
             noise = initial_noise.generate_noise({**latent_image, "samples": latent})
         noise = check_noise(noise, latent, "initial_noise")
+        if fresh_noise is None:
+            def fresh(i: int) -> torch.Tensor:
+                return seeded_noise(latent, iteration_seed(seed, i))
+        else:
+            eta = check_noise(fresh_noise.generate_noise({**latent_image, "samples": latent}), latent, "fresh_noise")
+
+            def fresh(i: int) -> torch.Tensor:
+                return eta.float()
 
         kind = parametrisation(model)
         step_counts = iteration_steps(steps, iterations, coarse_to_fine)
@@ -125,8 +148,10 @@ class FreeInitSampler:
             results.append(samples)
             return to_model_space(model, samples)
 
-        freeinit(sample_pass, noise.float(), step_counts, lambda i: seeded_noise(latent, iteration_seed(seed, i)),
-                 [reinit_sigma(model, s, kind) for s in first_sigmas], kind, lowpass)
+        reinit_sigmas = [reinit_sigma(model, s, kind) for s in first_sigmas]
+        if iterations > 1:
+            warn_if_reinit_keeps_little("FreeInit Sampler", reinit_sigmas[1], kind)
+        freeinit(sample_pass, noise.float(), step_counts, fresh, reinit_sigmas, kind, lowpass)
         final = {**latent_image, "samples": results[-1]}
         return (final, {"samples": torch.cat(results, dim=-1)})
 

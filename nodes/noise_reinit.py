@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
 import torch
 
 from ..kernels import LowPassFilter, iteration_seed, noise_for_state, reinitialise, seeded_noise
-from .comfy_model import is_max_denoise, parametrisation, reinit_sigma, to_model_space
+from .comfy_model import is_max_denoise, parametrisation, reinit_sigma, to_model_space, warn_if_reinit_keeps_little
 from .frequency_filter import FILTER_TYPE
 from .noise import TensorNoise
 from .validation import check_latent, check_noise
@@ -65,9 +68,19 @@ class FreeInitNoiseReinit:
         start = latent_image if latent_image is not None else {"samples": torch.zeros_like(samples["samples"])}
         latent = comfy.sample.fix_empty_latent_channels(model, start["samples"])
         check_noise(latent, x0, "latent_image")
-        if sigmas.ndim != 1 or len(sigmas) < 2 or not float(sigmas[0]) > 0:
-            raise ValueError(f"sigmas must be a schedule of at least 2 values starting above 0, got {sigmas.tolist()}")
+        if sigmas.ndim != 1 or len(sigmas) < 2 or not (float(sigmas[0]) > 0 and math.isfinite(float(sigmas[0]))):
+            raise ValueError(f"sigmas must be a schedule of at least 2 values starting at a finite sigma above 0, "
+                             f"got {sigmas.tolist()}")
         first_sigma = float(sigmas[0])
+        kind = parametrisation(model)
+        if kind == "flow" and first_sigma > 1.0:
+            raise ValueError(f"sigmas start at {first_sigma:.6g} but this flow model's sigmas lie in (0, 1]: use a "
+                             f"schedule made for this model")
+        max_denoise = is_max_denoise(model, first_sigma)
+        if latent_image is None and not max_denoise:
+            logging.warning("[TemporalNoise] Noise Reinit: sigmas start at %.6g, below the model's largest sigma "
+                            "(partial denoise), but latent_image is not connected: the noise is computed for an "
+                            "empty latent. Connect the latent the next pass starts from.", first_sigma)
 
         if initial_noise is None:
             eps = comfy.sample.prepare_noise(latent, seed, start.get("batch_index"))
@@ -78,9 +91,10 @@ class FreeInitNoiseReinit:
         eps = check_noise(eps, x0, "initial_noise").float()
         eta = check_noise(eta, x0, "fresh_noise").float()
 
-        kind = parametrisation(model)
-        z = reinitialise(x0, eps, eta, reinit_sigma(model, first_sigma, kind), kind, lowpass)
-        noise = noise_for_state(z, first_sigma, kind, to_model_space(model, latent), is_max_denoise(model, first_sigma))
+        sigma = reinit_sigma(model, first_sigma, kind)
+        warn_if_reinit_keeps_little("Noise Reinit", sigma, kind)
+        z = reinitialise(x0, eps, eta, sigma, kind, lowpass)
+        noise = noise_for_state(z, first_sigma, kind, to_model_space(model, latent), max_denoise)
         return (TensorNoise(noise, seed, "Noise Reinit"), {"samples": noise})
 
 

@@ -327,7 +327,9 @@ NOTE_CAMERA = """Warped noise into FreeInit: Camera Motion Flow → Integral Noi
 What it shows: motion without a source video. Camera Motion Flow describes a camera move (here a slow \
 pan of 2 px per frame and a slight zoom); Integral Noise Warp turns it into noise that moves the same way \
 (exactly Gaussian in every frame, Deng et al. 2024), and the FreeInit Sampler starts from that noise \
-(initial_noise) and re-noises every pass with it, so FreeInit's consistency and the camera motion add up.
+(initial_noise) and re-noises every pass with it, so FreeInit's consistency and the camera motion add up. \
+A second Integral Noise Warp (another seed) feeds fresh_noise: the high frequencies of the later passes \
+then move with the camera too, instead of flickering.
 
 The video size primitives feed both the latent and the camera, so the flow always matches the latent: \
 change them there.
@@ -354,13 +356,15 @@ def camera_motion_freeinit() -> Graph:
     noise = Column(graph, 1230)
     warp = noise.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED})
     graph.connect(warp, flow=(camera, "flow"), latent=latent)
+    fresh = noise.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED + 1}, title="Fresh warped noise")
+    graph.connect(fresh, flow=(camera, "flow"), latent=latent)
     lowpass = noise.add("TemporalNoiseFrequencyFilter", {"filter_type": "butterworth"})
     noise_preview = noise.add("PreviewImage", title="Camera flow and warped noise", height=260)
     graph.link(warp, "preview", noise_preview, "images")
     sampling = Column(graph, 1610)
     sampler = sampling.add("TemporalNoiseFreeInitSampler", {**SAMPLING, "iterations": 3})
     graph.connect(sampler, model=model, positive=positive, negative=negative, latent_image=latent,
-                  filter=(lowpass, "filter"), initial_noise=(warp, "noise"))
+                  filter=(lowpass, "filter"), initial_noise=(warp, "noise"), fresh_noise=(fresh, "noise"))
     save_freeinit_videos(graph, 1990, checkpoint, sampler, "TemporalNoise/camera_freeinit", "Result")
     return graph
 
@@ -377,7 +381,11 @@ with the Wan VAE's 4x temporal compression: 33 video frames are 9 latent frames.
 describes 33 video frames; Integral Noise Warp (temporal_factor 4) warps noise along it and keeps the \
 first frame and every 4th, so the noise matches the latent. The FreeInit Sampler starts from that noise and \
 reinitialises the low frequencies of the flow-matching model's result (3 passes, coarse-to-fine so the \
-early passes are cheaper).
+early passes are cheaper); a second warp (another seed) gives the later passes their fresh high frequencies.
+
+FreeInit gains little here: with shift 8 the re-noising keeps about 0.01 % of each pass's result (the \
+sampler logs a warning), against 7 % for SD-based AnimateDiff, so the later passes mostly re-draw the fine \
+detail. Set iterations to 1 to sample once from the warped noise.
 
 Keep Camera Motion Flow's frames, width and height equal to the latent's length, width and height.
 
@@ -401,13 +409,16 @@ def wan_text_to_video() -> Graph:
     negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
     for node in (positive, negative):
         graph.link(clip, 0, node, "clip")
-    text.note(NOTE_WAN, 520)
+    text.note(NOTE_WAN, 640)
     video = Column(graph, 910)
     latent = video.add("EmptyHunyuanLatentVideo", {**WAN_SIZE, "length": WAN_LENGTH}, title="Wan latent video")
     camera = video.add("TemporalNoiseCameraMotionFlow", {"frames": WAN_LENGTH, **WAN_SIZE, "pan_x": 2.0,
                                                           "zoom": 1.005})
     warp = video.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED, "temporal_factor": 4})
     graph.connect(warp, flow=(camera, "flow"), latent=latent)
+    fresh = video.add("TemporalNoiseIntegralNoiseWarp", {"seed": SEED + 1, "temporal_factor": 4},
+                      title="Fresh warped noise")
+    graph.connect(fresh, flow=(camera, "flow"), latent=latent)
     previews = Column(graph, 1290)
     lowpass = previews.add("TemporalNoiseFrequencyFilter", {"preview_frames": 9})
     noise_preview = previews.add("PreviewImage", title="Camera flow and warped noise", height=260)
@@ -417,7 +428,7 @@ def wan_text_to_video() -> Graph:
         "seed": SEED, "steps": 30, "cfg": 6.0, "sampler_name": "uni_pc", "scheduler": "simple", "iterations": 3,
         "coarse_to_fine": True})
     graph.connect(sampler, model=shift, positive=positive, negative=negative, latent_image=latent,
-                  filter=(lowpass, "filter"), initial_noise=(warp, "noise"))
+                  filter=(lowpass, "filter"), initial_noise=(warp, "noise"), fresh_noise=(fresh, "noise"))
     outputs = Column(graph, 2050, width=360)
     decode = outputs.add("VAEDecode", width=210)
     graph.connect(decode, samples=(sampler, "latent"), vae=vae)

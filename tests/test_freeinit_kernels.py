@@ -14,6 +14,7 @@ from temporal_noise.kernels import (
     noise_for_state,
     reinitialise,
     seeded_noise,
+    signal_fraction,
     spectral_mix,
 )
 
@@ -176,3 +177,10 @@ def test_freeinit_with_one_iteration_is_plain_sampling():
 def test_reinitialise_refuses_noise_of_another_shape():
     with pytest.raises(ValueError, match="initial noise"):
         reinitialise(torch.zeros(8, 4, 8, 8), torch.zeros(8, 4, 8, 6), torch.zeros(8, 4, 8, 8), 1.0, "vp", ALL_PASS)
+
+
+@pytest.mark.parametrize(("parametrisation", "sigma"), [("vp", 14.614642), ("vp", 0.3), ("flow", 0.999), ("flow", 0.5)])
+def test_signal_fraction_is_the_share_of_x0_in_the_diffused_state(parametrisation, sigma):
+    x0 = torch.ones(3, dtype=torch.float64)
+    kept = forward_diffuse(x0, torch.zeros_like(x0), sigma, parametrisation)
+    assert torch.allclose(kept, torch.full_like(x0, signal_fraction(sigma, parametrisation)), rtol=1e-15, atol=0)

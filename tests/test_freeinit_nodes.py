@@ -123,6 +123,33 @@ def test_initial_noise_input_is_used(fake_comfy):
     assert torch.equal(fake_comfy.SAMPLE_CALLS[0]["noise"], warped)
 
 
+def test_fresh_noise_input_gives_every_reinitialisation_its_high_frequencies(fake_comfy):
+    """With fresh_noise (e.g. a second warped noise) every pass ≥ 2 mixes the re-noised result's low band with
+    that noise's high band, instead of seeded noise that is independent per frame."""
+    latent = torch.zeros(1, 16, 5, 8, 8)
+    fresh = torch.randn(latent.shape, generator=torch.Generator().manual_seed(7))
+    noise = types.SimpleNamespace(seed=2, generate_noise=lambda latent_dict: fresh.clone())
+    run_sampler(latent, model=fake_comfy.FakeModel(fake_comfy.CONST()), iterations=3, fresh_noise=noise)
+    calls = fake_comfy.SAMPLE_CALLS
+    sigma = fake_comfy.CONST().percent_to_sigma(0.001)
+    for i in (1, 2):
+        previous = torch.tanh(calls[i - 1]["state"] / 2.0)
+        expected = spectral_mix(forward_diffuse(previous, calls[0]["noise"], sigma, "flow"), fresh, LowPassFilter())
+        torch.testing.assert_close(calls[i]["state"], expected, atol=1e-5, rtol=1e-5)
+
+
+def test_warns_when_the_reinitialisation_keeps_almost_nothing_of_the_result(fake_comfy, caplog):
+    """A flow model re-noised to σ(t = 0.999) keeps 1 − σ of the result (here, shift 3: 0.03 %; Wan's 8: 0.01 %):
+    FreeInit barely works there, and the user is told; the SD-like EPS model keeps 6.8 % and is not."""
+    latent = torch.zeros(1, 16, 5, 8, 8)
+    with caplog.at_level(logging.WARNING):
+        run_sampler(latent, iterations=2)
+    assert "gain little from FreeInit" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        run_sampler(latent, model=fake_comfy.FakeModel(fake_comfy.CONST()), iterations=2)
+    assert "keeps 0.033 % of each pass's result" in caplog.text and "gain little from FreeInit" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [({"iterations": 0}, "iterations"),
@@ -185,6 +212,10 @@ def test_noise_reinit_bad_inputs(fake_comfy):
     node = FreeInitNoiseReinit()
     with pytest.raises(ValueError, match="sigmas"):
         node.reinit(model, samples, torch.tensor([0.0]), 0, 1)
+    with pytest.raises(ValueError, match=r"sigmas must be .* finite"):
+        node.reinit(model, samples, torch.tensor([float("inf"), 0.0]), 0, 1)
+    with pytest.raises(ValueError, match=r"sigmas start at 14\.6146 but this flow model's sigmas lie in"):
+        node.reinit(fake_comfy.FakeModel(fake_comfy.CONST()), samples, sigmas, 0, 1)
     with pytest.raises(ValueError, match="latent_image"):
         node.reinit(model, samples, sigmas, 0, 1, latent_image={"samples": torch.zeros(4, 4, 8, 8)})
     with pytest.raises(ValueError, match="samples"):
@@ -202,3 +233,15 @@ def test_frequency_filter_node_builds_the_filter_and_a_preview():
     assert preview[0, 16, 16, 0] == 1.0  # DC in the middle of the spatial slice
     with pytest.raises(ValueError, match="d_s"):
         FreeInitFrequencyFilter().build("gaussian", 0.0, 0.2, 4, 16, 32)
+
+
+def test_noise_reinit_warns_when_a_partial_schedule_has_no_latent_image(fake_comfy, caplog):
+    """Below σ_max the noise depends on the latent being sampled: without latent_image it is computed for an
+    empty one, wrong for an input video (the input would be added twice)."""
+    model, samples = fake_comfy.FakeModel(), {"samples": torch.zeros(8, 4, 8, 8)}
+    with caplog.at_level(logging.WARNING):
+        FreeInitNoiseReinit().reinit(model, samples, torch.linspace(SIGMA_MAX, 0, 11), 0, 1)
+    assert "latent_image is not connected" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        FreeInitNoiseReinit().reinit(model, samples, torch.linspace(7.3, 0, 11), 0, 1)
+    assert "sigmas start at 7.3, below the model's largest sigma" in caplog.text
