@@ -26,8 +26,8 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
   beyond 100×), or whose winding-weighted area in some cell is negative or above 1 (self-intersection: the
   map reverses orientation), takes the particle footprint (bilinear weights at its back-mapped centre); so
   does an octagon in the second pass all of whose cells are rounding-level slivers (no request would be
-  left). Distinct octagons that overlap (a non-injective map) request more
-  than the area of a cell; such a cell is split among its requests in proportion (the particle rule).
+  left). Distinct octagons that overlap (a non-injective map) request more than the area of a cell; such a
+  cell is split among its requests in proportion (the particle rule).
 """
 
 from __future__ import annotations

@@ -112,14 +112,8 @@ class FreeInitSampler:
         else:
             noise = initial_noise.generate_noise({**latent_image, "samples": latent})
         noise = check_noise(noise, latent, "initial_noise")
-        if fresh_noise is None:
-            def fresh(i: int) -> torch.Tensor:
-                return seeded_noise(latent, iteration_seed(seed, i))
-        else:
-            eta = check_noise(fresh_noise.generate_noise({**latent_image, "samples": latent}), latent, "fresh_noise")
-
-            def fresh(i: int) -> torch.Tensor:
-                return eta.float()
+        fixed_fresh = None if fresh_noise is None else check_noise(
+            fresh_noise.generate_noise({**latent_image, "samples": latent}), latent, "fresh_noise").float()
 
         kind = parametrisation(model)
         step_counts = iteration_steps(steps, iterations, coarse_to_fine)
@@ -151,6 +145,9 @@ class FreeInitSampler:
         reinit_sigmas = [reinit_sigma(model, s, kind) for s in first_sigmas]
         if iterations > 1:
             warn_if_reinit_keeps_little("FreeInit Sampler", reinit_sigmas[1], kind)
+        def fresh(i: int) -> torch.Tensor:
+            return seeded_noise(latent, iteration_seed(seed, i)) if fixed_fresh is None else fixed_fresh
+
         freeinit(sample_pass, noise.float(), step_counts, fresh, reinit_sigmas, kind, lowpass)
         final = {**latent_image, "samples": results[-1]}
         return (final, {"samples": torch.cat(results, dim=-1)})
