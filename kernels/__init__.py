@@ -1,7 +1,7 @@
 """Pure-torch core of the pack: FreeInit and integral noise warping. No ComfyUI import here."""
 
 from .counter_rng import frame_noise
-from .diffusion import PARAMETRISATIONS, forward_diffuse, noise_for_state, signal_fraction
+from .diffusion import FLOW_SIGMA_MAX, PARAMETRISATIONS, forward_diffuse, noise_for_state, signal_fraction
 from .flow_maps import (
     identity_map,
     map_from_backward_flow,
@@ -24,6 +24,7 @@ from .workspace import Workspace
 
 __all__ = [
     "FILTER_KINDS",
+    "FLOW_SIGMA_MAX",
     "PARAMETRISATIONS",
     "WARP_METHODS",
     "FrameStep",

@@ -27,6 +27,7 @@ import math
 import torch
 
 PARAMETRISATIONS = ("vp", "flow")
+FLOW_SIGMA_MAX = 1.0 + 1e-5  # ComfyUI's float32 shifted schedules start at σ = 1.0000001 for many shifts
 
 
 def _check(parametrisation: str, sigma: float) -> None:
@@ -34,8 +35,8 @@ def _check(parametrisation: str, sigma: float) -> None:
         raise ValueError(f"parametrisation must be one of {PARAMETRISATIONS}, got {parametrisation!r}")
     if not (math.isfinite(sigma) and sigma > 0.0):
         raise ValueError(f"sigma must be finite and > 0, got {sigma}")
-    if parametrisation == "flow" and sigma > 1.0:
-        raise ValueError(f"a flow model's sigma lies in (0, 1], got {sigma}")
+    if parametrisation == "flow" and sigma > FLOW_SIGMA_MAX:
+        raise ValueError(f"a flow model's sigma lies in (0, 1] (up to float32 rounding), got {sigma}")
 
 
 def forward_diffuse(x0: torch.Tensor, noise: torch.Tensor, sigma: float, parametrisation: str) -> torch.Tensor:

@@ -21,7 +21,8 @@ window's lattice points, no clipping loops) and Y_j = Σ_i I_ij / √|P_j| with 
   side, over their bounding box clipped to the frame: exact, never capped. Octagons larger than
   4·max(H, W) + 8 cells (absurd maps) take the particle footprint. A cell area below 8 ε of the dtype
   (10⁻⁶ in float32; times the window's side in the second pass) is the rounding of a cell the octagon does
-  not reach (:mod:`polygon` adds and subtracts fans) and makes no request.
+  not reach (:mod:`polygon` adds and subtracts fans) and makes no request; so does a second-pass octagon's
+  part outside the frame below that threshold (a difference of rounded sums).
 * **Folds and slivers**: an octagon of area at most 10⁻⁴ (reversed orientation, a collapse, or a zoom-in
   beyond 100×), or whose winding-weighted area in some cell is negative or above 1 (self-intersection: the
   map reverses orientation), takes the particle footprint (bilinear weights at its back-mapped centre); so
@@ -254,8 +255,10 @@ def _large_requests(relative: torch.Tensor, start: torch.Tensor, index: torch.Te
         cell_y = clip_low[1, chunk].long() + torch.arange(rows, device=device)[:, None, None]  # [rows, 1, n]
         areas = areas * ((cell_x < width) & (cell_y < height))
         inside_total = areas.sum((0, 1))
-        outside_area = (total[chunk] - inside_total).clamp(min=0.0)
-        keep = areas > _rounding(areas.dtype) * max(rows, cols)  # the areas' rounding grows with the side
+        threshold = _rounding(areas.dtype) * max(rows, cols)  # the areas' rounding grows with the side
+        outside_area = total[chunk] - inside_total
+        outside_area.masked_fill_(outside_area <= threshold, 0.0)  # a difference of rounded sums: no area
+        keep = areas > threshold
         unrequested = ~keep.any(1).any(0) & (inside_total > 0) & (outside_area <= 0)  # slivers in the frame
         bad = _folded(areas, total[chunk]) | (inside_total > total[chunk] + _FOLD_TOLERANCE) | unrequested
         folded[index[chunk[bad]]] = True

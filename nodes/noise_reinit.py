@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from ..kernels import LowPassFilter, iteration_seed, noise_for_state, reinitialise, seeded_noise
+from ..kernels import FLOW_SIGMA_MAX, LowPassFilter, iteration_seed, noise_for_state, reinitialise, seeded_noise
 from .comfy_model import is_max_denoise, parametrisation, reinit_sigma, to_model_space, warn_if_reinit_keeps_little
 from .frequency_filter import FILTER_TYPE
 from .noise import TensorNoise
@@ -73,7 +73,7 @@ class FreeInitNoiseReinit:
                              f"got {sigmas.tolist()}")
         first_sigma = float(sigmas[0])
         kind = parametrisation(model)
-        if kind == "flow" and first_sigma > 1.0:
+        if kind == "flow" and first_sigma > FLOW_SIGMA_MAX:
             raise ValueError(f"sigmas start at {first_sigma:.6g} but this flow model's sigmas lie in (0, 1]: use a "
                              f"schedule made for this model")
         max_denoise = is_max_denoise(model, first_sigma)

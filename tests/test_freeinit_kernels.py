@@ -76,10 +76,20 @@ def test_flow_models_are_diffused_with_the_flow_formula():
     torch.testing.assert_close(z, 0.1 * x0 + 0.9 * eps, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize(("sigma", "parametrisation"), [(0.0, "vp"), (-1.0, "vp"), (1.5, "flow"), (math.inf, "vp")])
+@pytest.mark.parametrize(("sigma", "parametrisation"),
+                         [(0.0, "vp"), (-1.0, "vp"), (1.5, "flow"), (1.001, "flow"), (math.inf, "vp")])
 def test_invalid_sigma_is_refused(sigma, parametrisation):
     with pytest.raises(ValueError, match="sigma"):
         forward_diffuse(torch.zeros(1), torch.zeros(1), sigma, parametrisation)
+
+
+def test_a_flow_schedule_starting_one_float32_ulp_above_1_is_accepted():
+    """ComfyUI's float32 time_snr_shift gives σ_max = 1.0000001 for many shifts (e.g. 2.91, 8.14)."""
+    sigma = float(torch.tensor(1.0000001, dtype=torch.float32))
+    assert sigma > 1.0
+    x0, eps = torch.randn(2, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    z = forward_diffuse(x0, eps, sigma, "flow")
+    torch.testing.assert_close(noise_for_state(z, sigma, "flow", x0), eps, atol=1e-12, rtol=0)
 
 
 def test_unknown_parametrisation_is_refused():

@@ -5,7 +5,7 @@ import torch
 from warp_reference import chi2_variance_bounds, white_noise_report
 
 from temporal_noise.kernels.counter_rng import frame_noise
-from temporal_noise.kernels.flow_maps import identity_map
+from temporal_noise.kernels.flow_maps import identity_map, sample_bilinear
 from temporal_noise.kernels.hiwyn import warp_hiwyn
 from temporal_noise.kernels.noise_warp import warp_noise_sequence
 from temporal_noise.kernels.warp_grid import warp_grid
@@ -76,23 +76,40 @@ def test_inputs_that_require_grad_are_warped_like_plain_ones(warp):
     assert torch.equal(out, expected)
 
 
+def test_the_map_is_used_in_the_compute_dtype():
+    """dtype=float64 computes with the map in float64 (a float32 map gives the float64 result of its values),
+    and a half-precision map is warped like its float32 values."""
+    m = (MAP - 5) * 1.37 + 5.29
+    reference = warp_grid(NOISE.double(), m.double(), seed=1, frame=1, dtype=torch.float64)
+    assert torch.equal(warp_grid(NOISE.double(), m, seed=1, frame=1, dtype=torch.float64), reference)
+    for warp in WARPS:
+        assert torch.equal(warp(NOISE, m.half(), seed=1, frame=1), warp(NOISE, m.half().float(), seed=1, frame=1))
+
+
 @pytest.mark.parametrize("seed", [1.5, torch.tensor(3), "7"])
 def test_a_seed_that_is_not_an_integer_is_refused(seed):
     with pytest.raises(ValueError, match="seed must be an integer"):
         warp_grid(NOISE, MAP, seed=seed, frame=1)
 
 
-def test_thin_wide_octagons_in_the_frame_take_the_particle_footprint():
-    """Octagons 12 cells wide and 10⁻⁵ tall: area 1.2·10⁻⁴ (above the fold tolerance), every cell's share
-    below the second pass's rounding threshold; without a fallback they keep no request (0/0 = NaN)."""
+@pytest.mark.parametrize("offset", [(32.3, 4.5), (32.45, 4.123)])
+def test_thin_wide_octagons_in_the_frame_take_the_particle_footprint(offset):
+    """Octagons 12 cells wide and 10⁻⁵ tall, wholly inside the frame: area 1.2·10⁻⁴ (above the fold
+    tolerance), every cell's share below the second pass's rounding threshold. Without the fallback they
+    keep no request (0/0 = NaN) or only their rounding-level "outside" part (fresh noise, blind to the
+    motion). With it they follow the motion: correlated with the bilinear sample of the source (1000
+    channels: fresh noise would give 0 ± 0.03)."""
     m = identity_map(8, 64)
-    m = torch.stack(((m[0] - 32) * 12 + 32.3, (m[1] - 4) * 1e-5 + 4.5))
+    m = torch.stack(((m[0] - 32) * 12 + offset[0], (m[1] - 4) * 1e-5 + offset[1]))
     noise = frame_noise(1000, 8, 64, seed=0, frame=0)
     out = warp_grid(noise, m, seed=0, frame=1)
     assert torch.isfinite(out).all()
-    centre = out[:, :, 28:36].double()  # the centre columns, where the second pass ran
+    centre = out[:, :, 30:34].double()  # the octagons that lie wholly inside the frame
     low, high = chi2_variance_bounds(centre.numel())
     assert low < centre.square().mean() < high
+    source = sample_bilinear(noise, m)[:, :, 30:34].double()
+    correlation = (centre * source).mean(0) / (centre.square().mean(0) * source.square().mean(0)).sqrt()
+    assert correlation.min() > 0.15, correlation
 
 
 @pytest.mark.parametrize("warp", WARPS)
