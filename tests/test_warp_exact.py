@@ -299,13 +299,13 @@ def rough_map(height, width, amplitude, seed=0):
     return identity_map(height, width) + amplitude * torch.randn(2, height, width, generator=g)
 
 
-@pytest.mark.parametrize("name", ["zoom_out", "zoom_in_rotated", "rough"])
+@pytest.mark.parametrize("name", ["strong_zoom_out", "rotated_zoom_out", "rough"])
 def test_requests_of_positive_area_never_share_a_counter(name):
     """Two requests with one counter would draw the same normals (correlated targets): the fixed slots
     9j + slot, the other cells of 3-cell windows 9j + u + 3v and the second pass 9P + j·P + i must differ."""
     height, width = 20, 20
-    m = {"zoom_out": affine_map(height, width, [[4.3, 0.0], [0.0, 4.3]]),
-         "zoom_in_rotated": affine_map(height, width, [[1.3, -0.2], [0.25, 1.2]], (0.37, -0.61)),
+    m = {"strong_zoom_out": affine_map(height, width, [[4.3, 0.0], [0.0, 4.3]]),  # second pass
+         "rotated_zoom_out": affine_map(height, width, [[1.3, -0.2], [0.25, 1.2]], (0.37, -0.61)),  # 3-cell windows
          "rough": rough_map(height, width, 3.0)}[name]
     requests = grid_requests(m, None, 4, Workspace())
     fixed = (torch.tensor(requests.slots)[:, None] + 9 * torch.arange(height * width)).reshape(-1)
