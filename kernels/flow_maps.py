@@ -101,19 +101,26 @@ def occlusion_from_flows(forward_flow: torch.Tensor, backward_flow: torch.Tensor
     return (mismatch > alpha * scale + beta) | outside
 
 
-def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
-    """A flow field resampled to ``height`` × ``width``, its vectors scaled to the new pixel size.
+def resample(fields: torch.Tensor, height: int, width: int, grow_mode: str = "bilinear") -> torch.Tensor:
+    """Fields [N, K, h, w] on a height × width grid: an axis that shrinks averages over each output pixel's
+    extent (``mode="area"``), one that grows interpolates with ``grow_mode`` (F.interpolate's modes)."""
+    in_h, in_w = fields.shape[-2:]
+    if height < in_h or width < in_w:
+        fields = F.interpolate(fields, size=(min(height, in_h), min(width, in_w)), mode="area")
+    if height > in_h or width > in_w:
+        extra = {"align_corners": False} if grow_mode == "bilinear" else {}
+        fields = F.interpolate(fields, size=(height, width), mode=grow_mode, **extra)
+    return fields
 
-    Downsampling averages over each output pixel's area (``mode="area"``), upsampling is bilinear.
-    """
+
+def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """A flow field resampled to ``height`` × ``width`` (:func:`resample`), its vectors scaled to the new
+    pixel size."""
     check_field(flow, "flow")
     if height < 1 or width < 1:
         raise ValueError(f"resize_flow needs a positive size, got height={height}, width={width}")
     in_h, in_w = flow.shape[-2:]
     lead = flow.shape[:-3]
-    flat = flow.reshape(-1, 2, in_h, in_w)
-    mode = "area" if height <= in_h and width <= in_w else "bilinear"
-    extra = {} if mode == "area" else {"align_corners": False}
-    resized = F.interpolate(flat, size=(height, width), mode=mode, **extra)
+    resized = resample(flow.reshape(-1, 2, in_h, in_w), height, width)
     scale = torch.tensor([width / in_w, height / in_h], device=flow.device, dtype=flow.dtype)
     return (resized * scale[:, None, None]).reshape(*lead, 2, height, width)

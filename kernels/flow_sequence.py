@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from .flow_maps import identity_map, resize_flow, sample_bilinear
+from .flow_maps import identity_map, resample, resize_flow, sample_bilinear
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,7 @@ class FlowSequence:
             return self
         occlusion = None
         if self.occlusion is not None:
-            shrinking = height <= self.grid_size[0] and width <= self.grid_size[1]
-            fraction = F.interpolate(self.occlusion[:, None].float(), size=(height, width),
-                                     mode="area" if shrinking else "nearest-exact")
+            fraction = resample(self.occlusion[:, None].float(), height, width, grow_mode="nearest-exact")
             occlusion = fraction[:, 0] > 0.5
         return FlowSequence(
             forward=resize_flow(self.forward, height, width),

@@ -61,6 +61,19 @@ def test_resize_flow_scales_vectors():
     assert torch.allclose(resize_flow(small, 8, 12)[0], torch.ones(8, 12))
 
 
+def test_resize_flow_averages_a_shrinking_axis_and_interpolates_a_growing_one():
+    """9 × 4 → 3 × 8. Along the width (growing) x interpolates bilinearly (align_corners=False: sample j reads
+    column (j + ½)/2 − ½, clamped at the edges) and doubles; along the height (shrinking) y averages rows in
+    threes and is divided by 3, so a spike in row 0 gives 1/3·(3 + 0 + 0)/3 (a bilinear sample would read
+    row 1 alone: 0)."""
+    spike = torch.zeros(9, 4)
+    spike[0] = 3.0
+    resized = resize_flow(torch.stack((torch.arange(4.0).expand(9, 4), spike)), 3, 8)
+    expected_x = 2.0 * torch.tensor([0.0, 0.25, 0.75, 1.25, 1.75, 2.25, 2.75, 3.0])
+    torch.testing.assert_close(resized[0], expected_x.expand(3, 8), atol=1e-6, rtol=0)
+    torch.testing.assert_close(resized[1], torch.tensor([1 / 3, 0.0, 0.0])[:, None].expand(3, 8), atol=1e-6, rtol=0)
+
+
 @pytest.mark.parametrize(("field", "message"), [
     (torch.zeros(3, 4, 4), "2, H, W"),
     (torch.zeros(2, 0, 4), "empty"),
@@ -73,3 +86,13 @@ def test_check_field_errors_name_the_input(field, message):
         check_field(field, "my_map")
     with pytest.raises(ValueError, match="my_map"):
         check_field(field, "my_map")
+
+
+def test_a_translation_is_consistent_up_to_the_frame_edge():
+    """A uniform shift of 10.25 px: target column j comes from x = j − 9.75, so columns 0..9 leave the frame
+    and every other column is consistent, column 10 included (its source x = 0.25 lies in the outer half of
+    pixel 0, where the forward flow is read with clamped edges, not faded towards zero)."""
+    forward = torch.zeros(2, 3, 32)
+    forward[0] = 10.25
+    occluded = occlusion_from_flows(forward, -forward)
+    assert torch.equal(occluded, (torch.arange(32) < 10).expand(3, 32))

@@ -25,6 +25,16 @@ def test_flow_sequence_validation():
         FlowSequence(flow, flow, (0, 4))
 
 
+def test_large_finite_flows_are_accepted_even_when_their_sum_overflows():
+    """The finiteness check sums first; a sum of finite float32 values may overflow to inf without any
+    element being infinite, and must not be reported (or crash) as a bad frame."""
+    huge = torch.full((2, 2, 4, 4), 3e38)
+    assert FlowSequence(huge, -huge, (4, 4)).frames == 3
+    huge[1, 0, 2, 2] = float("nan")
+    with pytest.raises(ValueError, match=r"forward flow contains NaN or infinite values \(first in frame 1\)"):
+        FlowSequence(huge, -huge, (4, 4))
+
+
 def test_resized_occlusion_keeps_pixels_mostly_occluded():
     occlusion = torch.zeros(1, 8, 8, dtype=torch.bool)
     occlusion[0, :4, :3] = True  # a 4×3 block: after halving, 2×1 whole pixels and 2 half pixels
@@ -71,6 +81,16 @@ def test_strided_composes_smooth_non_rigid_flows_like_a_float64_reference():
     np.testing.assert_allclose(strided.forward[0].numpy(), forward, atol=1e-4)
 
 
+def test_resized_occlusion_does_not_depend_on_the_other_axis():
+    """Rows 0 and 2 of 8 occluded, resized to 3 rows: output row 0 covers rows [0, 8/3), 62.5 % occluded,
+    whether the width shrinks, stays or grows."""
+    occlusion = torch.zeros(1, 8, 4, dtype=torch.bool)
+    occlusion[0, 0] = occlusion[0, 2] = True
+    flow = FlowSequence(torch.zeros(1, 2, 8, 4), torch.zeros(1, 2, 8, 4), (8, 4), occlusion)
+    for width in (2, 4, 8):
+        assert flow.resized(3, width).occlusion[0].tolist() == [[True] * width, [False] * width, [False] * width]
+
+
 def test_strided_occlusion_is_the_union_along_each_path():
     """Content moves right 1 px per frame; pixel 3 of frame 1 is disoccluded. Frame 2's pixel 4 came from
     there, so it has no counterpart in frame 0 either; frame 2's own disocclusion (pixel 6) stays."""
@@ -83,9 +103,22 @@ def test_strided_occlusion_is_the_union_along_each_path():
     assert strided.occlusion[0, 0].nonzero().flatten().tolist() == [4, 6]
 
 
+def test_strided_occlusion_needs_more_than_half_of_the_bilinear_sample():
+    """Content moves right ¼ px per frame; pixel 3 of frame 1 is disoccluded. Frame 2's pixel j comes from
+    x = j + ¼ in frame 1: ¾ of pixel j and ¼ of pixel j − 1. So pixel 3 (¾ occluded) stays occluded and
+    pixel 4 (¼) does not."""
+    forward = torch.zeros(2, 2, 1, 10)
+    forward[:, 0] = 0.25
+    occlusion = torch.zeros(2, 1, 10, dtype=torch.bool)
+    occlusion[0, 0, 3] = True
+    strided = FlowSequence(forward, -forward, (1, 10), occlusion).strided(2)
+    assert strided.occlusion[0, 0].nonzero().flatten().tolist() == [3]
+
+
 def test_strided_drops_trailing_frames_and_refuses_short_flows():
     flow = camera_motion_flow(10, 8, 8, pan_x=1.0)
     assert flow.strided(4).frames == 3 and flow.strided(1) is flow
+    assert camera_motion_flow(8, 8, 8, pan_x=1.0).strided(4).frames == 2  # frames 0 and 4; 5..7 drop out
     with pytest.raises(ValueError, match="has no span of 12 frames"):
         flow.strided(12)
     with pytest.raises(ValueError, match="step must be at least 1"):

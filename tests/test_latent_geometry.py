@@ -28,6 +28,8 @@ def test_pooled_white_noise_is_white_with_unit_variance(factor):
 def test_pool_rejects_indivisible_sizes():
     with pytest.raises(ValueError, match="divisible"):
         pool_to_latent(torch.zeros(4, 10, 12), 4)
+    with pytest.raises(ValueError, match="8×10 is not divisible by the factor 4"):
+        pool_to_latent(torch.zeros(4, 8, 10), 4)  # only the width is indivisible
 
 
 @pytest.mark.parametrize(("frames", "factor", "count"), [(1, 4, 1), (16, 1, 16), (17, 4, 5), (16, 4, 4),
@@ -63,5 +65,8 @@ def test_degrade_rejects_bad_gamma_and_shapes():
     a = torch.zeros(2, 4, 4)
     with pytest.raises(ValueError, match="gamma"):
         degrade(a, a, 1.5)
+    for bad in (1.01, -0.01, float("nan"), torch.tensor([0.5, float("nan")])[:, None, None]):
+        with pytest.raises(ValueError, match="gamma"):  # NaN fails every comparison: it needs its own check
+            degrade(a, a, bad)
     with pytest.raises(ValueError, match="shape"):
         degrade(a, torch.zeros(2, 4, 5), 0.5)

@@ -106,7 +106,8 @@ def test_butterworth_order_sharpens_towards_ideal():
 @pytest.mark.parametrize(
     ("kwargs", "name"),
     [({"d_s": 0.0}, "d_s"), ({"d_s": 1.5}, "d_s"), ({"d_t": -0.1}, "d_t"), ({"d_t": float("nan")}, "d_t"),
-     ({"kind": "butterworth", "order": 0}, "order"), ({"kind": "lanczos"}, "kind")],
+     ({"kind": "butterworth", "order": 0}, "order"), ({"kind": "butterworth", "order": 2.5}, "order"),
+     ({"kind": "lanczos"}, "kind")],
 )
 def test_invalid_parameters_name_the_input(kwargs, name):
     with pytest.raises(ValueError, match=name):

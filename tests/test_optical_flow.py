@@ -4,12 +4,13 @@ import importlib.util
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from benchmarks.synthetic_video import moving_texture_clip, occlusion_clip
-from temporal_noise.kernels.optical_flow import FLOW_PRESETS, estimate_flow
+from temporal_noise.kernels.optical_flow import FLOW_PRESETS, estimate_flow, grey_frames
 from temporal_noise.nodes.optical_flow import OpticalFlow
 
 MARGIN = 12  # pixels near the border see content entering the frame: no flow can be right there
@@ -71,17 +72,36 @@ def test_grey_conversion_and_channel_count():
     assert torch.equal(colour.forward, grey.forward)
 
 
+@pytest.mark.parametrize(("rgb", "level"), [
+    ((1.0, 0.0, 0.0), 76), ((0.0, 1.0, 0.0), 150), ((0.0, 0.0, 1.0), 29),  # 76.245, 149.685, 29.07 rounded
+    ((0.5, 0.5, 0.5), 128), ((1.5, 1.5, 1.5), 255), ((-0.2, -0.2, -0.2), 0),  # 127.5 rounds half to even
+])
+def test_grey_frames_are_rounded_clamped_bt601_luma(rgb, level):
+    frames = torch.tensor(rgb)[None, :, None, None].expand(2, 3, 16, 20)
+    grey = grey_frames(frames, 1.0)
+    assert grey.dtype == np.uint8 and grey.shape == (2, 16, 20)
+    assert (grey == level).all(), grey[0, 0, 0]
+
+
 @pytest.mark.parametrize(("frames", "kwargs", "message"), [
     (torch.rand(1, 3, 32, 32), {}, "at least 2 frames"),
     (torch.rand(2, 2, 32, 32), {}, r"1 or 3 channels"),
     (torch.rand(3, 3, 32, 32).index_put_((torch.tensor(2),), torch.tensor(float("nan"))), {}, "frame 2"),
     (torch.rand(2, 3, 32, 32), {"preset": "raft"}, "preset must be one of"),
     (torch.rand(2, 3, 32, 32), {"scale": 0.25}, "at least 16 pixels"),
+    (torch.rand(2, 3, 24, 128), {"scale": 0.5}, "give 12x64; optical flow needs at least 16"),
     (torch.rand(2, 3, 32, 32), {"scale": 1.5}, r"scale must be in \(0, 1\]"),
 ])
 def test_bad_frames_raise(frames, kwargs, message):
     with pytest.raises(ValueError, match=message):
         estimate_flow(frames, **kwargs)
+
+
+def test_on_pair_reports_each_pair_in_order():
+    images, _ = moving_texture_clip(4, 32, 32, pan_x=1.0)
+    done = []
+    estimate_flow(images.movedim(-1, 1), "dis_ultrafast", on_pair=done.append)
+    assert done == [0, 1, 2]
 
 
 @pytest.mark.parametrize("module", ["kernels/optical_flow.py", "nodes/optical_flow.py"])

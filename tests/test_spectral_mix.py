@@ -77,3 +77,9 @@ def test_mismatched_shapes_and_ranks_are_refused():
         spectral_mix(torch.zeros(4, 8, 8), torch.zeros(4, 8, 8), spec)
     with pytest.raises(ValueError, match="empty"):
         spectral_mix(torch.zeros(0, 4, 8, 8), torch.zeros(0, 4, 8, 8), spec)
+
+
+def test_tensors_on_different_devices_are_refused():
+    """The device check must fire before any FFT: a meta tensor stands in for another device."""
+    with pytest.raises(ValueError, match="cannot mix frequencies of tensors on cpu and meta"):
+        spectral_mix(torch.zeros(4, 2, 8, 8), torch.zeros(4, 2, 8, 8, device="meta"), LowPassFilter())
