@@ -7,12 +7,15 @@ from scipy import stats
 
 from temporal_noise.kernels.counter_rng import (
     Stream,
+    as_int64,
     counter_normals,
     frame_noise,
     normals_from_states,
     stream_key,
     weyl_states,
 )
+from temporal_noise.kernels.flow_maps import identity_map
+from temporal_noise.kernels.warp_grid import GRID, warp_grid
 from temporal_noise.kernels.workspace import Workspace
 
 U64 = np.uint64
@@ -105,3 +108,97 @@ def test_frame_noise_layout_and_errors():
     assert torch.equal(noise[:, 2, 4], pixels[:, 2 * 7 + 4])
     with pytest.raises(ValueError, match="positive"):
         frame_noise(0, 5, 7, seed=1, frame=0)
+
+
+@pytest.mark.parametrize("sizes", [(0, 5, 7), (3, 0, 7), (3, 5, 0)])
+def test_frame_noise_refuses_every_empty_size(sizes):
+    with pytest.raises(ValueError, match="positive"):
+        frame_noise(*sizes, seed=1, frame=0)
+
+
+def numpy_fmix64(value: int) -> int:
+    """SplitMix64's finaliser of ``value`` mod 2⁶⁴: the numpy hash of counter 0, one pair, key ``value``."""
+    return int(numpy_hash(np.zeros(1, dtype=np.int64), 1, value % 2**64)[0, 0])
+
+
+@pytest.mark.parametrize(("seed", "frame", "stream", "index"), [
+    (0, 0, Stream.FRAME, 0), (1234, 5, Stream.REQUEST, 0), (-1, 7, Stream.PAD, 2), (2**64 - 1, 7, Stream.PAD, 2),
+    (2**70 + 3, 2**40, Stream.SUB_PIXEL, 9), (np.int64(42), 1, Stream.REQUEST, 1),
+])
+def test_stream_key_is_the_documented_fmix64_chain(seed, frame, stream, index):
+    """key = fmix64(… fmix64(fmix64(seed) + fmix64((frame + 1)·φ)) …) over (frame, stream, index), every
+    sum mod 2⁶⁴ (seeds taken mod 2⁶⁴, so −1 and 2⁶⁴ − 1 are one seed): pinned, so that a seed keeps its
+    noise from one version to the next."""
+    state = numpy_fmix64(int(seed))
+    for part in (frame, stream, index):
+        state = numpy_fmix64(state + numpy_fmix64((part + 1) * 0x9E3779B97F4A7C15))
+    assert stream_key(seed, frame, stream, index) % 2**64 == state
+
+
+def test_as_int64_wraps_modulo_2_64():
+    assert as_int64(2**63 - 1) == 2**63 - 1
+    assert as_int64(2**63) == -(2**63)
+    assert as_int64(2**64 + 5) == 5
+    assert as_int64(-1) == -1
+    assert as_int64(-(2**64) - 3) == -3
+
+
+def fmix64_inverse(value: int) -> int:
+    """The word that fmix64 maps to ``value``: the xor-shifts and multiplications undone in reverse order."""
+    def unshift(h: int, shift: int) -> int:
+        x = h
+        for _ in range(64 // shift + 1):
+            x = h ^ (x >> shift)
+        return x
+
+    value = unshift(value, 31)
+    value = unshift(value * pow(0x94D049BB133111EB, -1, 2**64) % 2**64, 27)
+    return unshift(value * pow(0xBF58476D1CE4E5B9, -1, 2**64) % 2**64, 30)
+
+
+def test_the_extreme_hashes_give_finite_normals():
+    """Hashes whose high 32 bits are 0 give u₁ = 2⁻³³ (the odd field 2·0 + 1), radius √(66 ln 2), never
+    u₁ = 0 and an infinite normal; the low 32 bits 0 and 2³² − 1 give the angles 0 and 2π(1 − 2⁻³²)."""
+    key = stream_key(3, 1, Stream.REQUEST)
+    hashes = [0, 2**32 - 1, 2**64 - 1]
+    assert [numpy_fmix64(fmix64_inverse(h)) for h in hashes] == hashes
+    states = torch.tensor([[as_int64(fmix64_inverse(h) - key) for h in hashes]], dtype=torch.int64)
+    z = normals_from_states(states, 2, key).double()
+    radius = np.sqrt(-2 * np.log(2.0**-33))
+    big = np.sqrt(-2 * np.log(float(np.float32(2**33 - 1)) * 2.0**-33))  # u₁ rounds to 1 in float32: radius 0
+    angle = 2 * np.pi * float(np.float32(2**32 - 1)) * 2.0**-32
+    expected = torch.tensor([[radius, radius * np.cos(angle), big], [0.0, radius * np.sin(angle), 0.0]],
+                            dtype=torch.float64)
+    assert torch.isfinite(z).all()
+    assert torch.allclose(z, expected, rtol=0.0, atol=5e-6), (z, expected)  # float32 angles: a few ulps
+
+
+def test_states_must_have_one_row_per_channel_pair():
+    states = weyl_states(torch.arange(10), 4)
+    with pytest.raises(ValueError, match="2 rows, 6 channels need 3"):
+        normals_from_states(states, 6, 0)
+    with pytest.raises(ValueError, match="2 rows, 2 channels need 1"):
+        normals_from_states(states, 2, 0)
+
+
+def test_frame_noise_index_selects_its_own_stream():
+    noise = frame_noise(3, 5, 7, seed=1, frame=2, index=4)
+    pixels = counter_normals(torch.arange(35), 3, stream_key(1, 2, Stream.FRAME, 4))
+    assert torch.equal(noise.reshape(3, -1), pixels)
+    assert not torch.isclose(noise, frame_noise(3, 5, 7, seed=1, frame=2)).any()
+
+
+def test_warp_items_draw_from_their_own_request_and_pad_streams():
+    """Item b of a batch warped at (seed, frame) is the variant's step with the keys of streams REQUEST and
+    PAD at (seed, frame, b): a 0.3 px shift leaves a remainder in the first row and column (pad noise)."""
+    noise = torch.stack((frame_noise(4, 9, 8, seed=0, frame=0), frame_noise(4, 9, 8, seed=0, frame=0)))
+    m = identity_map(9, 8) + torch.tensor([0.3, 0.3])[:, None, None]
+    out = warp_grid(noise, m, seed=5, frame=3)
+    for b in range(2):
+        step = GRID.step(noise[b], m, None, request_key=stream_key(5, 3, Stream.REQUEST, b),
+                         pad_key=stream_key(5, 3, Stream.PAD, b), workspace=Workspace())
+        assert torch.equal(out[b].reshape(4, -1), step)
+    other_pad = GRID.step(noise[0], m, None, request_key=stream_key(5, 3, Stream.REQUEST, 0),
+                          pad_key=stream_key(5, 3, Stream.REQUEST, 1), workspace=Workspace()).view(4, 9, 8)
+    assert not torch.equal(other_pad[:, :2, :2], out[0, :, :2, :2])  # the pad stream is really read
+    assert not torch.isclose(out[0], out[1]).all((1, 2)).any()

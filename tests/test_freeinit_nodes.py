@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from temporal_noise.kernels import LowPassFilter, forward_diffuse, iteration_seed, seeded_noise, spectral_mix
+from temporal_noise.nodes.comfy_model import to_model_space
 from temporal_noise.nodes.freeinit_sampler import FreeInitSampler
 from temporal_noise.nodes.frequency_filter import FreeInitFrequencyFilter
 from temporal_noise.nodes.noise_reinit import FreeInitNoiseReinit
@@ -247,3 +248,177 @@ def test_noise_reinit_warns_when_a_partial_schedule_has_no_latent_image(fake_com
     with caplog.at_level(logging.WARNING):
         FreeInitNoiseReinit().reinit(model, samples, torch.linspace(7.3, 0, 11), 0, 1)
     assert "sigmas start at 7.3, below the model's largest sigma" in caplog.text
+
+
+def test_partial_denoise_passes_start_from_the_input_renoised_to_each_schedules_first_sigma(fake_comfy):
+    """denoise < 1 with an input video: pass i ≥ 1 starts at state √(1+σ_i²)·z' with σ_i the first sigma of its
+    own partial schedule (coarse-to-fine: 3, 6, 10 steps of a 0.3 schedule start at different sigmas) and z'
+    the reinitialised latent; ComfyUI adds the processed input itself, so the noise must not contain it."""
+    latent = torch.randn(4, 4, 8, 8, generator=torch.Generator().manual_seed(5))
+    _, every = run_sampler(latent, denoise=0.3, steps=10, iterations=3, coarse_to_fine=True)
+    calls = fake_comfy.SAMPLE_CALLS
+    assert [call["steps"] for call in calls] == [3, 6, 10]
+    sigmas = [float(fake_comfy.KSampler(fake_comfy.FakeModel(), n, "cpu", denoise=0.3).sigmas[0]) for n in (3, 6, 10)]
+    assert sigmas[1] != sigmas[2] and max(sigmas) < SIGMA_MAX
+    eps = fake_comfy.prepare_noise(latent, 42)
+    torch.testing.assert_close(calls[0]["state"], eps * sigmas[0] + latent * 0.18215)
+    for i in (1, 2):
+        previous = every["samples"][..., 8 * (i - 1) : 8 * i] * 0.18215  # pass i-1's result in model space
+        eta = seeded_noise(latent, iteration_seed(42, i))
+        z = spectral_mix(forward_diffuse(previous, eps, sigmas[i], "vp"), eta, LowPassFilter())
+        torch.testing.assert_close(calls[i]["state"], z * (1 + sigmas[i] ** 2) ** 0.5, atol=1e-4, rtol=1e-5)
+
+
+def test_every_pass_gets_the_seed_the_noise_mask_and_keeps_the_latents_other_entries(fake_comfy):
+    """As KSampler: the seed goes to the sampler (SDE samplers draw their noise from it), the noise_mask
+    (inpainting) limits every pass, and the output LATENT keeps the input's other entries."""
+    latent = torch.zeros(4, 4, 8, 8)
+    mask = torch.ones(4, 1, 8, 8)
+    masks = []
+    real_sample = fake_comfy.sample.sample
+
+    def recording_sample(*args, **kwargs):
+        masks.append(kwargs.get("noise_mask"))
+        return real_sample(*args, **kwargs)
+
+    fake_comfy.sample.sample = recording_sample
+    final, _ = run_sampler(latent, latent_image={"samples": latent, "noise_mask": mask, "batch_index": [0, 1, 2, 3]})
+    assert [call["seed"] for call in fake_comfy.SAMPLE_CALLS] == [42, 42, 42]
+    assert len(masks) == 3 and all(m is mask for m in masks)
+    assert final["noise_mask"] is mask and final["batch_index"] == [0, 1, 2, 3]
+
+
+def test_sampler_fills_the_latent_that_comfyui_fixes_for_the_model(fake_comfy):
+    """ComfyUI's fix_empty_latent_channels gives an empty latent the model's channels (e.g. 4 → 16): the noise
+    and the result must have the fixed shape."""
+    fake_comfy.sample.fix_empty_latent_channels = lambda model, latent: torch.zeros(latent.shape[0], 16,
+                                                                                    *latent.shape[2:])
+    final, _ = run_sampler(torch.zeros(4, 4, 8, 8), iterations=2)
+    assert fake_comfy.SAMPLE_CALLS[0]["noise"].shape == (4, 16, 8, 8)
+    assert final["samples"].shape == (4, 16, 8, 8)
+
+
+def nan_noise(shape):
+    return types.SimpleNamespace(seed=0, generate_noise=lambda d: torch.full(shape, float("nan")))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"initial_noise": nan_noise((4, 4, 8, 8))}, "initial_noise contains NaN"),
+     ({"fresh_noise": nan_noise((4, 4, 8, 8))}, "fresh_noise contains NaN"),
+     ({"fresh_noise": types.SimpleNamespace(seed=0, generate_noise=lambda d: torch.zeros(4, 4, 8, 6))},
+      "fresh_noise has shape")],
+)
+def test_bad_noise_inputs_name_the_input(fake_comfy, overrides, message):
+    with pytest.raises(ValueError, match=message):
+        run_sampler(torch.zeros(4, 4, 8, 8), **overrides)
+
+
+def test_defaults_are_the_papers(fake_comfy):
+    """FreeInit Sampler defaults to the paper's 5 passes at full step count, and an unchanged Frequency Filter
+    node is the filter the FreeInit nodes use when none is connected (gaussian, d_s = d_t = 0.25)."""
+    required = FreeInitSampler.INPUT_TYPES()["required"]
+    assert required["iterations"][1]["default"] == 5 and required["coarse_to_fine"][1]["default"] is False
+    defaults = {name: spec[1]["default"] for name, spec in FreeInitFrequencyFilter.INPUT_TYPES()["required"].items()}
+    lowpass, _ = FreeInitFrequencyFilter().build(**defaults)
+    assert lowpass == LowPassFilter()
+
+
+def test_hand_built_loop_reproduces_the_sampler_at_partial_denoise(fake_comfy):
+    """As test_hand_built_loop_reproduces_the_sampler, for an input video at denoise 0.5 with latent_image
+    connected to Noise Reinit: the second pass starts from the same state."""
+    latent = torch.randn(8, 4, 8, 8, generator=torch.Generator().manual_seed(1))
+    model = fake_comfy.FakeModel()
+    run_sampler(latent, iterations=2, denoise=0.5)
+    sampler_state = fake_comfy.SAMPLE_CALLS[1]["state"]
+    first = fake_comfy.sample.sample(model, fake_comfy.prepare_noise(latent, 42), 10, 7.0, "euler", "normal", [], [],
+                                     latent, denoise=0.5)
+    sigmas = fake_comfy.KSampler(model, 10, "cpu", denoise=0.5).sigmas
+    noise, _ = FreeInitNoiseReinit().reinit(model, {"samples": first}, sigmas, 42, 1, latent_image={"samples": latent})
+    fake_comfy.sample.sample(model, noise.generate_noise({"samples": latent}), 10, 7.0, "euler", "normal", [], [],
+                             latent, denoise=0.5)
+    torch.testing.assert_close(fake_comfy.SAMPLE_CALLS[-1]["state"], sampler_state, atol=1e-5, rtol=1e-5)
+
+
+def test_noise_reinit_keeps_the_seed_and_refuses_bad_noise_and_schedules(fake_comfy):
+    """The NOISE carries the seed (SamplerCustomAdvanced passes it to the sampler); a one-value schedule, a
+    wrong-shaped or non-finite fresh_noise are refused by name."""
+    model, samples = fake_comfy.FakeModel(), {"samples": torch.zeros(8, 4, 8, 8)}
+    sigmas = torch.linspace(SIGMA_MAX, 0, 11)
+    node = FreeInitNoiseReinit()
+    noise, _ = node.reinit(model, samples, sigmas, 1234, 1)
+    assert noise.seed == 1234
+    with pytest.raises(ValueError, match="sigmas must be a schedule of at least 2 values"):
+        node.reinit(model, samples, torch.tensor([SIGMA_MAX]), 0, 1)
+    with pytest.raises(ValueError, match="fresh_noise has shape"):
+        node.reinit(model, samples, sigmas, 0, 1, fresh_noise=nan_noise((8, 4, 8, 6)))
+    with pytest.raises(ValueError, match="fresh_noise contains NaN"):
+        node.reinit(model, samples, sigmas, 0, 1, fresh_noise=nan_noise((8, 4, 8, 8)))
+
+
+@pytest.mark.parametrize("first_sigma", [SIGMA_MAX * (1 - 5e-6), 20.0])
+def test_noise_reinit_follows_comfyuis_max_denoise_rule(fake_comfy, caplog, first_sigma):
+    """ComfyUI treats a schedule starting within 1e-5 of σ_max, or above it, as max denoise: the noise is
+    z' itself (noise_scaling multiplies it by √(1+σ²)) and no latent_image is needed."""
+    model, samples = fake_comfy.FakeModel(), {"samples": torch.zeros(8, 4, 8, 8)}
+    with caplog.at_level(logging.WARNING):
+        _, noise_latent = FreeInitNoiseReinit().reinit(model, samples, torch.tensor([first_sigma, 1.0, 0.0]), 42, 1)
+    assert "latent_image is not connected" not in caplog.text
+    latent = samples["samples"]
+    z = spectral_mix(forward_diffuse(latent, fake_comfy.prepare_noise(latent, 42), first_sigma, "vp"),
+                     seeded_noise(latent, iteration_seed(42, 1)), LowPassFilter())
+    torch.testing.assert_close(noise_latent["samples"], z, atol=1e-5, rtol=1e-5)
+
+
+def test_warns_for_a_zero_terminal_snr_like_schedule(fake_comfy, caplog):
+    """σ_max = 150 keeps 1/√(1+150²) ≈ 0.67 % of the result, below the 1 % at which FreeInit stops helping."""
+    model = fake_comfy.FakeModel(type("HighSigmaEPS", (fake_comfy.EPS,), {"sigma_max": 150.0})())
+    with caplog.at_level(logging.WARNING):
+        run_sampler(torch.zeros(4, 4, 8, 8), model=model, iterations=2, steps=2)
+    assert "keeps 0.67 % of each pass's result" in caplog.text
+
+
+def test_empty_latents_stay_zero_in_model_space(fake_comfy):
+    """As ComfyUI's samplers: process_latent_in only for a latent with content, so an empty latent stays empty
+    even for latent formats with a shift (SD3, Flux, Wan)."""
+    model = fake_comfy.FakeModel()
+    model.get_model_object = lambda name: (lambda x: (x - 0.1) * 0.5) if name == "process_latent_in" else model.sampling
+    assert torch.equal(to_model_space(model, torch.zeros(2, 4, 8, 8)), torch.zeros(2, 4, 8, 8))
+    assert torch.equal(to_model_space(model, torch.ones(2, 4, 8, 8)), torch.full((2, 4, 8, 8), 0.45))
+
+
+def test_warns_when_ade_noise_layers_replace_the_noise(fake_comfy, caplog):
+    settings = types.SimpleNamespace(iteration_opts=types.SimpleNamespace(iterations=1), batch_offset=0,
+                                     seed_offset=0, seed_override=None, noise_type="default", seed_gen="comfy",
+                                     noise_layers=types.SimpleNamespace(layers=[object()]))
+    with caplog.at_level(logging.WARNING):
+        run_sampler(torch.zeros(4, 4, 8, 8), model=fake_comfy.FakeModel(attachments={"ADE_sample_settings": settings}),
+                    iterations=1)
+    assert "sample settings (noise_layers) replace the noise" in caplog.text
+
+
+def test_progress_never_passes_the_total_when_a_sampler_reports_extra_steps(fake_comfy):
+    """Adaptive samplers (dpm_adaptive) may call back more often than ``steps``: the bar stays within its total
+    and never goes back."""
+    real_sample = fake_comfy.sample.sample
+
+    def overshooting_sample(*args, callback=None, **kwargs):
+        result = real_sample(*args, **kwargs)
+        for step in range(args[2] + 5):
+            callback(step, result, result, args[2])
+        return result
+
+    fake_comfy.sample.sample = overshooting_sample
+    run_sampler(torch.zeros(4, 4, 8, 8), steps=4, iterations=2)
+    (bar,) = fake_comfy.utils.ProgressBar.instances
+    values = [value for value, _ in bar.updates]
+    assert values == sorted(values) and max(values) == bar.total == 8
+
+
+def test_outputs_are_named_for_what_they_hold(fake_comfy):
+    """The output called latent is the last pass's LATENT, all_iterations the passes side by side."""
+    outputs = dict(zip(FreeInitSampler.RETURN_NAMES, run_sampler(torch.zeros(4, 4, 8, 8), iterations=2), strict=True))
+    assert outputs["latent"]["samples"].shape == (4, 4, 8, 8)
+    assert outputs["all_iterations"]["samples"].shape == (4, 4, 8, 16)
+    reinit = dict(zip(FreeInitNoiseReinit.RETURN_NAMES, FreeInitNoiseReinit.RETURN_TYPES, strict=True))
+    assert reinit == {"noise": "NOISE", "noise_latent": "LATENT"}

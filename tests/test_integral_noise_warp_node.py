@@ -10,6 +10,7 @@ from benchmarks.synthetic_video import moving_texture_clip
 from temporal_noise import NODE_CLASS_MAPPINGS
 from temporal_noise.kernels.camera_motion import camera_motion_flow
 from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.nodes.camera_motion import CameraMotionFlow
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp
 from temporal_noise.nodes.noise import TensorNoise
 
@@ -222,3 +223,90 @@ def nan_frames():
 def test_bad_inputs_name_the_input(fake_comfy, inputs, message):
     with pytest.raises(ValueError, match=message):
         run(fake_comfy, **inputs)
+
+
+def defaults(node) -> dict:
+    """The values of a fresh node in the frontend: each widget's default, a list's first entry without one."""
+    return {name: options.get("default", spec[0] if isinstance(spec, list) else None)
+            for name, (spec, options, *_) in node.INPUT_TYPES()["required"].items()}
+
+
+def test_fresh_nodes_give_a_still_camera_and_sd15_animatediff_noise(fake_comfy):
+    """Camera Motion Flow as added: 16 still frames of 512x512. Integral Noise Warp as added: grid warping of
+    4-channel noise at 1/8 of the frame size, no degradation, fresh noise in occlusions (SD1.5 AnimateDiff);
+    with a Wan latent the temporal factor comes from its channels."""
+    flow, _ = CameraMotionFlow().compute(**defaults(CameraMotionFlow))
+    assert flow.frames == 16 and flow.frame_size == (512, 512)
+    assert not flow.forward.any() and not flow.backward.any()
+    settings = defaults(IntegralNoiseWarp)
+    assert (settings["flow_preset"], settings["seed"]) == ("dis_medium", 0)
+    moving = camera_motion_flow(3, 128, 128, pan_x=3.0, rotate_degrees=2.0)
+    _, latent, _ = IntegralNoiseWarp().warp(**settings, flow=moving)
+    _, documented, _ = run(fake_comfy, flow=moving, method="grid", internal_resolution=1, degradation=0.0,
+                           occlusion="fresh noise", channels=4, spatial_factor=8)
+    assert latent["samples"].shape == (3, 4, 16, 16)
+    assert torch.equal(latent["samples"], documented["samples"])
+    wan = camera_motion_flow(17, 64, 64, pan_x=1.0)
+    _, latent, _ = IntegralNoiseWarp().warp(**settings, flow=wan, latent={"samples": torch.zeros(1, 16, 5, 8, 8)})
+    assert latent["samples"].shape == (1, 16, 5, 8, 8)
+
+
+@pytest.mark.parametrize(("size", "internal_resolution", "scale"), [
+    ((512, 512), 1, 0.5),  # a 64-pixel grid: flow on 256 pixels, the minimum
+    ((512, 512), 6, 0.75),  # a 384-pixel warp grid
+    ((64, 96), 1, 1.0),  # never above the frame size
+])
+def test_flow_is_computed_at_the_warp_grids_size_but_on_at_least_256_pixels(fake_comfy, monkeypatch, size,
+                                                                            internal_resolution, scale):
+    import temporal_noise.nodes.integral_noise_warp as module
+
+    scales = []
+
+    def fake_estimate_flow(frames, preset, scale, on_pair):
+        scales.append(scale)
+        return camera_motion_flow(frames.shape[0], *frames.shape[-2:])
+
+    monkeypatch.setattr(module, "estimate_flow", fake_estimate_flow)
+    run(fake_comfy, images=torch.rand(2, *size, 3), internal_resolution=internal_resolution, channels=1)
+    assert scales == [pytest.approx(scale)]
+
+
+def test_preview_shows_the_first_batch_entrys_noise(fake_comfy):
+    flow = camera_motion_flow(5, 64, 64, pan_x=1.0)
+    _, latent, preview = run(fake_comfy, flow=flow, latent={"samples": torch.zeros(2, 16, 2, 8, 8)})
+    expected = (0.5 + latent["samples"][0, :3, :, 0, 0].T / 5).clamp(0, 1)
+    torch.testing.assert_close(preview[:, 0, 64], expected)
+
+
+def test_noise_hands_out_copies(fake_comfy):
+    """A sampler may add to the noise in place: the NOISE must give the same tensor the next time."""
+    noise, _, _ = run(fake_comfy, flow=camera_motion_flow(4, 64, 64, pan_x=1.0))
+    first = noise.generate_noise({"samples": torch.zeros(4, 4, 8, 8)})
+    expected = first.clone()
+    first.add_(1.0)
+    assert torch.equal(noise.generate_noise({"samples": torch.zeros(4, 4, 8, 8)}), expected)
+
+
+def test_only_a_missing_single_frame_axis_is_tolerated():
+    noise = TensorNoise(torch.randn(2, 4, 8, 8), 0, "a test")
+    with pytest.raises(ValueError, match=r"shape \(2, 4, 8, 8\) .* shape \(2, 4, 3, 8, 8\)"):
+        noise.generate_noise({"samples": torch.zeros(2, 4, 3, 8, 8)})
+
+
+def test_rgba_frames_drop_alpha_and_masks_follow_the_frame_orientation(fake_comfy):
+    """The alpha channel of RGBA frames is dropped (the preview shows the RGB); a degradation mask must be
+    height x width of the frames, not transposed, and finite."""
+    images, _ = moving_texture_clip(3, 64, 96, pan_x=2.0)
+    rgba = torch.cat([images, torch.ones(*images.shape[:-1], 1)], dim=-1)
+    _, _, preview = run(fake_comfy, images=rgba, flow=camera_motion_flow(3, 64, 96))
+    assert torch.equal(preview[:, :, :96], images)
+    flow = camera_motion_flow(3, 64, 96, pan_x=1.0)
+    with pytest.raises(ValueError, match=r"degradation_mask is 64x96 .* frames are 96x64"):
+        run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=torch.ones(96, 64))
+    with pytest.raises(ValueError, match="degradation_mask contains NaN"):
+        run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=torch.full((64, 96), float("nan")))
+
+
+def test_images_with_two_channels_are_refused(fake_comfy):
+    with pytest.raises(ValueError, match=r"images must be an IMAGE batch \[frames, height, width, 3\]"):
+        run(fake_comfy, images=torch.rand(4, 64, 64, 2))

@@ -75,3 +75,31 @@ def test_arrange_puts_batch_major_channels_into_the_video_layout():
     assert torch.equal(arranged[1, 2, 3], noise[3, 1 * 3 + 2])
     animatediff = LatentShape(channels=4, height=2, width=2, frames=4, temporal_factor=1, batch=None)
     assert torch.equal(animatediff.arrange(noise[:, :4]), noise[:, :4])
+
+
+@pytest.mark.parametrize(("samples", "frames", "factor"), [
+    ((1, 32, 4, 8, 8), 19, 6),  # fits only at 6x
+    ((1, 32, 1, 8, 8), 5, 6),  # fits at 6x and 8x: the first of 1, 4, 6, 8
+    ((1, 32, 2, 8, 8), 5, 4),
+])
+def test_unknown_channel_count_takes_the_first_factor_that_fits(samples, frames, factor):
+    assert shape_of_latent(torch.zeros(samples), frames, (64, 64)).temporal_factor == factor
+
+
+def test_a_latent_longer_than_the_video_is_refused():
+    with pytest.raises(ValueError, match=r"latent has 17 frames .* expected a latent batch of 16"):
+        shape_of_latent(torch.zeros(17, 4, 64, 64), 16, (512, 512))
+
+
+def test_aspect_ratios_may_differ_by_at_most_five_percent():
+    """A latent of 64x60 for 512x512 frames (6.7 % wider) is refused; 64x62 (3.2 %, rounding of a 500 px side)
+    is accepted."""
+    with pytest.raises(ValueError, match="different aspect ratios"):
+        shape_of_latent(torch.zeros(16, 4, 60, 64), 16, (512, 512))
+    assert shape_of_latent(torch.zeros(16, 4, 62, 64), 16, (512, 512)).shape == (16, 4, 62, 64)
+
+
+@pytest.mark.parametrize("size", [(64, 16), (16, 64)])
+def test_shape_from_factors_refuses_either_side_below_a_latent_pixel(size):
+    with pytest.raises(ValueError, match="smaller than one latent pixel"):
+        shape_from_factors(4, size, 4, 32, 1)

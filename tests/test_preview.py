@@ -4,7 +4,9 @@ import math
 
 import torch
 
+from temporal_noise.kernels.camera_motion import camera_motion_flow
 from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.nodes.camera_motion import CameraMotionFlow
 from temporal_noise.nodes.preview import flow_colour, flow_preview, noise_colour
 
 
@@ -51,3 +53,36 @@ def test_flow_preview_is_frame_aligned_at_the_frame_size():
     assert mask[:2].eq(0).all() and mask[2, :, :4].eq(1).all() and mask[2, :, 4:].eq(0).all()
     subset, _ = flow_preview(FlowSequence(-backward, backward, (8, 8), occlusion), torch.tensor([2]))
     assert torch.equal(subset, preview[2:])
+
+
+def test_flow_preview_shows_only_the_backward_flow():
+    """The colour of frame t is the motion that arrived at its pixels (−backward flow), which differs from the
+    forward flow at the same pixels as soon as the motion turns (here 20° a frame)."""
+    flow = camera_motion_flow(3, 32, 32, rotate_degrees=20.0)
+    preview, _ = flow_preview(flow)
+    backward_only = FlowSequence(-flow.backward, flow.backward, flow.frame_size)
+    assert torch.equal(preview, flow_preview(backward_only)[0])
+    assert not torch.allclose(flow_preview(FlowSequence(flow.forward, -flow.forward, flow.frame_size))[0], preview,
+                              atol=0.02)
+
+
+def test_noise_blocks_cover_each_noise_pixels_footprint():
+    """Three noise pixels over five preview pixels: each preview pixel shows the noise pixel under its centre
+    (a, a, b, c, c), so the blocks stay centred on the latent grid."""
+    noise = torch.tensor([-2.5, 0.0, 2.5]).reshape(1, 1, 1, 3)
+    colour = noise_colour(noise, 1, 5)
+    assert colour[0, 0, :, 0].tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
+
+
+def test_camera_motion_node_preview_shows_the_directions_of_its_tooltips():
+    """pan_y > 0 moves the picture down: (½, 0.067, 0.933) on the colour wheel. A counter-clockwise turn moves
+    the top of the picture left (cyan) and the bottom right (red), at ~71 % of the corners' speed."""
+    node = CameraMotionFlow()
+    flow, preview = node.compute(frames=2, width=64, height=64, pan_x=0.0, pan_y=2.0, zoom=1.0, rotate=0.0)
+    assert torch.allclose(flow.forward[:, 1], torch.full((1, 64, 64), 2.0)) and flow.forward[:, 0].abs().max() < 1e-5
+    down = torch.tensor([0.5, 1 - (1 + math.sqrt(3) / 2) / 2, 1 - (1 - math.sqrt(3) / 2) / 2])
+    assert torch.allclose(preview[1, 32, 32], down, atol=1e-4)
+    _, preview = node.compute(frames=2, width=64, height=64, pan_x=0.0, pan_y=0.0, zoom=1.0, rotate=5.0)
+    top, bottom = preview[1, 0, 32], preview[1, 63, 32]
+    assert top[0] < 0.35 and top[1] > 0.75 and torch.isclose(top[1], top[2], atol=0.06)
+    assert bottom[0] > 0.99 and bottom[1] < 0.5 and torch.isclose(bottom[1], bottom[2], atol=0.06)

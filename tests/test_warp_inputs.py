@@ -4,12 +4,14 @@ import pytest
 import torch
 from warp_reference import chi2_variance_bounds, white_noise_report
 
-from temporal_noise.kernels.counter_rng import frame_noise
+from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
 from temporal_noise.kernels.flow_maps import identity_map, sample_bilinear
 from temporal_noise.kernels.hiwyn import warp_hiwyn
 from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.warp_grid import warp_grid
-from temporal_noise.kernels.warp_particle import warp_particle
+from temporal_noise.kernels.warp_frame import warp_with
+from temporal_noise.kernels.warp_grid import GRID, warp_grid
+from temporal_noise.kernels.warp_particle import PARTICLE, warp_particle
+from temporal_noise.kernels.workspace import Workspace
 
 WARPS = [warp_particle, warp_grid, lambda *a, **k: warp_hiwyn(*a, upsample=2, **k)]
 NOISE = frame_noise(4, 8, 10, seed=0, frame=0)
@@ -39,6 +41,10 @@ def nan_map():
     (NOISE, MAP, torch.zeros(8, 9, dtype=torch.bool), "fresh_mask"),
     (NOISE, MAP, torch.zeros(8, 10).numpy(), "fresh_mask must be a tensor"),
     (NOISE, MAP.long(), None, "backward_map must be a floating-point"),
+    (NOISE, MAP[None, None], None, "backward_map must be \\[2, 8, 10\\]"),
+    (NOISE, MAP, torch.zeros(1, 1, 8, 10, dtype=torch.bool), "fresh_mask must be \\[8, 10\\]"),
+    (NOISE, MAP, torch.zeros(3, 8, 10, dtype=torch.bool), "fresh_mask has 3 masks for a batch of 1"),
+    (NOISE, MAP, torch.zeros(8, 10, dtype=torch.bool, device="meta"), "fresh_mask is on meta"),
 ])
 def test_bad_inputs_name_the_input(warp, noise, backward_map, fresh_mask, match):
     with pytest.raises(ValueError, match=match):
@@ -86,7 +92,7 @@ def test_the_map_is_used_in_the_compute_dtype():
         assert torch.equal(warp(NOISE, m.half(), seed=1, frame=1), warp(NOISE, m.half().float(), seed=1, frame=1))
 
 
-@pytest.mark.parametrize("seed", [1.5, torch.tensor(3), "7"])
+@pytest.mark.parametrize("seed", [1.5, torch.tensor(3), "7", True])
 def test_a_seed_that_is_not_an_integer_is_refused(seed):
     with pytest.raises(ValueError, match="seed must be an integer"):
         warp_grid(NOISE, MAP, seed=seed, frame=1)
@@ -136,6 +142,108 @@ def test_random_strongly_contracting_maps_are_handled(warp):
         assert torch.isfinite(out).all() and out.shape == noise.shape
 
 
+@pytest.mark.parametrize("warp", WARPS)
+def test_batch_items_take_their_own_map_mask_and_streams(warp):
+    """Item b of a batch is warped with map b and mask b (or the single one) and its own normals: identical
+    items of a batch get different fresh noise, and each item equals that of a batch that repeats its map and
+    mask."""
+    noise = NOISE[None].expand(2, 4, 8, 10)
+    maps = torch.stack((MAP + 0.3, MAP - torch.tensor([1.0, 0.0])[:, None, None]))
+    masks = torch.zeros(2, 8, 10, dtype=torch.bool)
+    masks[0, 2:5, 3:7] = True
+    masks[1, 5:, :2] = True
+    out = warp(noise, maps, seed=3, frame=1, fresh_mask=masks)
+    for b in range(2):
+        alone = warp(noise, maps[b].expand(2, 2, 8, 10), seed=3, frame=1, fresh_mask=masks[b].expand(2, 8, 10))
+        assert torch.equal(out[b], alone[b])
+    fresh = warp(noise, MAP, seed=3, frame=1, fresh_mask=masks[0])
+    assert not torch.isclose(fresh[0][:, masks[0]], fresh[1][:, masks[0]]).any()
+
+
+@pytest.mark.parametrize("warp", WARPS)
+def test_fresh_masks_of_any_dtype_are_read_as_booleans(warp):
+    mask = torch.zeros(8, 10, dtype=torch.bool)
+    mask[2:5, 3:7] = True
+    expected = warp(NOISE, MAP + 0.3, seed=3, frame=1, fresh_mask=mask)
+    for dtype in (torch.uint8, torch.float32):
+        assert torch.equal(warp(NOISE, MAP + 0.3, seed=3, frame=1, fresh_mask=mask.to(dtype)), expected)
+
+
+def test_sequence_occlusion_of_any_dtype_is_read_as_booleans():
+    maps = (MAP + 0.3)[None].expand(2, 2, 8, 10)
+    occlusion = torch.zeros(2, 8, 10, dtype=torch.bool)
+    occlusion[1, 2:5, 3:7] = True
+    for method in ("grid", "particle"):
+        expected = warp_noise_sequence(maps, 4, seed=1, method=method, occlusion=occlusion)
+        assert torch.equal(warp_noise_sequence(maps, 4, seed=1, method=method, occlusion=occlusion.float()), expected)
+
+
+@pytest.mark.parametrize("variant", [PARTICLE, GRID], ids=["particle", "grid"])
+def test_float64_warps_compute_in_float64(variant):
+    """A (0.25, 0.5) px translation: targets away from the border take four cells that are fully requested
+    (weights λ·a = a in both variants), so the linear part Y(x) − Y(0) is the bilinear sample Σ a·x with
+    a = (3/8, 1/8, 3/8, 1/8), to float64 rounding (1e-12; float32 arithmetic anywhere would leave about 1e-7)."""
+    x = torch.randn(4, 8, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    m = MAP + torch.tensor([0.25, 0.5])[:, None, None]
+
+    def warp(values: torch.Tensor) -> torch.Tensor:
+        return warp_with(variant, values, m, seed=2, frame=1, fresh_mask=None, dtype=torch.float64)
+
+    linear = (warp(x) - warp(torch.zeros_like(x)))[:, 1:-1, 1:-1]
+    expected = 0.375 * x[:, 1:-1, 1:-1] + 0.125 * x[:, 1:-1, 2:] + 0.375 * x[:, 2:, 1:-1] + 0.125 * x[:, 2:, 2:]
+    assert linear.dtype == torch.float64
+    assert (linear - expected).abs().max() < 1e-12, (linear - expected).abs().max()
+
+
+def test_a_source_cell_with_only_tiny_requests_still_hands_on_its_whole_value():
+    """Particle variant: a cell whose only request has weight 10⁻⁴ is normalised to weight 1 (λ = 1/s for any
+    s > 0), so target 0, which takes cells 0 and 1 with weights 1 − 10⁻⁴ and 10⁻⁴ (each its only requester),
+    is (x₀ + x₁)/√2 plus noise. Targets 1.. map far outside."""
+    m = torch.tensor([[0.5 + 1e-4, -50.0, -50.0, -50.0], [0.5, 0.5, 0.5, 0.5]])[:, None, :]
+    unit = torch.zeros(2, 1, 4)
+    unit[0, 0, 0], unit[1, 0, 1] = 1.0, 1.0  # channel 0 sees x₀ = 1, channel 1 sees x₁ = 1
+    linear = warp_particle(unit, m, seed=0, frame=1) - warp_particle(torch.zeros_like(unit), m, seed=0, frame=1)
+    assert torch.allclose(linear[:, 0, 0], torch.full((2,), 0.5**0.5), rtol=0.0, atol=1e-5), linear[:, 0, 0]
+
+
+@pytest.mark.parametrize("method", ["particle", "grid"])
+def test_a_workspace_reused_for_other_channel_counts_and_dtypes_gives_fresh_results(method):
+    warp = {"particle": PARTICLE, "grid": GRID}[method]
+    ws = Workspace()
+    m = MAP + 0.3
+    cases = [(NOISE[:2], torch.float32), (NOISE, torch.float32), (NOISE[:2], torch.float32),
+             (NOISE.double(), torch.float64), (NOISE, torch.float32)]
+    for noise, dtype in cases:
+        expected = warp_with(warp, noise, m, seed=1, frame=1, fresh_mask=None, dtype=dtype)
+        assert torch.equal(warp_with(warp, noise, m, seed=1, frame=1, fresh_mask=None, workspace=ws, dtype=dtype),
+                           expected)
+
+
+def test_particles_outside_the_frame_take_their_own_bilinear_fresh_noise():
+    """A particle whose four cells all lie outside the frame is Σ_k √a_k·z_k: its bilinear weights a_k (float64
+    here, of the point clamped to [−2, W + 1] × [−2, H + 1] after the −½) on the normals of its own slots
+    (counters 9j + 0, 1, 3, 4 of the REQUEST stream), not those of a particle moved elsewhere."""
+    height, width = 6, 7
+    g = torch.Generator().manual_seed(1)
+    u = torch.rand(2, height, width, generator=g, dtype=torch.float64)
+    m = torch.stack((u[0] * 1.4 - 1.9, u[1] * (height + 3.0) - 1.5))  # x left of the frame, q_x ∈ [−2.4, −1]
+    right = torch.rand(height, width, generator=g) < 0.5
+    m[0] = torch.where(right, width + 0.6 + 1.3 * u[0], m[0])  # or right of it: q_x ∈ [W + 0.1, W + 1.4]
+    bottom = torch.rand(height, width, generator=g) < 0.3
+    m[1] = torch.where(bottom, height + 0.6 + 1.3 * u[1], m[1])
+    noise = frame_noise(4, height, width, seed=0, frame=0)
+    out = warp_particle(noise, m.float(), seed=2, frame=1).reshape(4, -1).double()
+    q = m.float().double().reshape(2, -1) - 0.5
+    q[0], q[1] = q[0].clamp(-2.0, width + 1.0), q[1].clamp(-2.0, height + 1.0)  # the documented clamp
+    f = q - q.floor()
+    weights = torch.stack(((1 - f[0]) * (1 - f[1]), f[0] * (1 - f[1]), (1 - f[0]) * f[1], f[0] * f[1]))
+    targets = torch.arange(height * width)
+    key = stream_key(2, 1, Stream.REQUEST)
+    expected = sum(weights[k].sqrt() * counter_normals(9 * targets + slot, 4, key).double()
+                   for k, slot in enumerate((0, 1, 3, 4)))
+    assert torch.allclose(out, expected, rtol=0.0, atol=1e-5), (out - expected).abs().max()
+
+
 def test_fresh_mask_forces_fresh_noise():
     mask = torch.zeros(8, 10, dtype=torch.bool)
     mask[2:5, 3:7] = True
@@ -151,6 +259,7 @@ def test_fresh_mask_forces_fresh_noise():
     ({"backward_maps": torch.zeros(3, 2, 8, 10), "channels": 4, "method": "bilinear"}, "method"),
     ({"backward_maps": torch.zeros(3, 2, 8, 10), "channels": 4, "occlusion": torch.zeros(2, 8, 10)}, "occlusion"),
     ({"backward_maps": torch.full((3, 2, 8, 10), float("nan")), "channels": 4}, "backward_maps"),
+    ({"backward_maps": torch.full((1, 2, 8, 10), float("nan")), "channels": 4}, "backward_maps contains NaN"),
 ])
 def test_sequence_bad_inputs(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -17,7 +17,7 @@ from workflow_builder import Graph
 from workflow_check import problems
 from workflow_defs import all_definitions, fixture_object_info, pack_object_info, widget_slots
 
-from temporal_noise import NODE_CLASS_MAPPINGS
+from temporal_noise import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
 
 WORKFLOWS = sorted((Path(__file__).resolve().parents[1] / "workflows").glob("*.json"))
 TITLE_BAR = 30
@@ -96,6 +96,55 @@ def test_widget_order_follows_input_order_with_helper_values():
     assert [s.label for s in widget_slots(definitions["RandomNoise"])] == ["noise_seed", "noise_seed (control)"]
     # optional widgets come after the required ones
     assert [s.label for s in widget_slots(definitions["CLIPLoader"])] == ["clip_name", "type", "device"]
+
+
+def test_freeinit_sampler_widgets_default_to_ksamplers():
+    """Swapping KSampler for FreeInit Sampler keeps the shared widgets' defaults (seed, steps, cfg, denoise)."""
+    ksampler = fixture_object_info()["KSampler"]["input"]["required"]
+    sampler = pack_object_info(fixture_object_info())["TemporalNoiseFreeInitSampler"]["input"]["required"]
+    for name in ("seed", "steps", "cfg", "denoise"):
+        assert sampler[name][1]["default"] == ksampler[name][1]["default"], name
+
+
+def test_every_node_has_a_display_name():
+    assert set(NODE_DISPLAY_NAME_MAPPINGS) == set(NODE_CLASS_MAPPINGS)
+    assert all(name and not name.startswith("TemporalNoise") for name in NODE_DISPLAY_NAME_MAPPINGS.values())
+
+
+def test_a_node_module_that_fails_to_import_disables_only_its_nodes(monkeypatch, caplog):
+    """Any import error (not only a missing module) of one node module is logged and the other nodes load."""
+    import importlib
+    import importlib.util
+    import logging
+
+    real_import = importlib.import_module
+
+    def failing_import(name, package=None):
+        if name == ".optical_flow":
+            raise AttributeError("module 'cv2' has no attribute 'DISOpticalFlow_create'")
+        return real_import(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", failing_import)
+    path = Path(__file__).resolve().parents[1] / "nodes" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("temporal_noise.nodes", path)
+    module = importlib.util.module_from_spec(spec)
+    with caplog.at_level(logging.ERROR):
+        spec.loader.exec_module(module)
+    assert set(module.NODE_CLASS_MAPPINGS) == set(NODE_CLASS_MAPPINGS) - {"TemporalNoiseOpticalFlow"}
+    assert "nodes of optical_flow.py are disabled: AttributeError" in caplog.text
+
+
+def test_pack_root_imports_without_a_package():
+    """pytest may import the pack's __init__.py on its own (a folder name with dashes): no error, no nodes."""
+    import importlib.machinery
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "__init__.py"
+    loader = importlib.machinery.SourceFileLoader("pack_root_alone", str(path))
+    spec = importlib.util.spec_from_loader("pack_root_alone", loader, is_package=False)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not hasattr(module, "NODE_CLASS_MAPPINGS")
 
 
 # --- a small valid workflow, then broken on purpose --------------------------------------------------------------
