@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
-from test_warp_exact import wiggly_map
+from test_warp_exact import centre_octagon_map, wiggly_map
 from test_warp_statistics import MOTIONS, failures, linear
 from warp_reference import chi2_variance_bounds, point_winding_counts
 
@@ -52,6 +52,36 @@ def test_scanline_counts_equal_point_in_polygon_counts(kind):
             expected = point_winding_counts(vertices[:, :, j].numpy(), rows, cols, n)
             assert np.array_equal(counts[:, :, j].numpy(), expected), (rows, cols, n, j)
         assert counts.abs().sum() > 0
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_centres_on_an_edge_follow_the_half_open_rule(n):
+    """Axis-aligned octagons (rectangles with edge midpoints, both orientations) whose sides pass exactly
+    through sub-cell centres: a centre on a left or top side is inside, on a right or bottom side outside
+    (the crossing must lie strictly right of a centre to count, half-open in y), as in the point-in-polygon
+    reference, and a positively oriented rectangle counts exactly the centres of [x₀, x₁) × [y₀, y₁)."""
+    g = torch.Generator().manual_seed(n)
+    rows, cols = 2, 3
+    ends = torch.sort(torch.randint(0, n * max(rows, cols), (40, 2, 2), generator=g), -1).values
+    ends[:, :, 1] += 1  # x₀ < x₁, y₀ < y₁
+    ends = ends.clamp(max=torch.tensor([[cols * n - 1], [rows * n - 1]])).double()
+    low, high = (ends[:, :, 0] + 0.5) / n, (ends[:, :, 1] + 0.5) / n  # [40, 2] centre coordinates
+    x0, y0, x1, y1 = low[:, 0], low[:, 1], high[:, 0], high[:, 1]
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    rectangles = torch.stack((torch.stack((x0, xm, x1, x1, x1, xm, x0, x0)),
+                              torch.stack((y0, y0, y0, ym, y1, y1, y1, ym))))
+    vertices = torch.cat((rectangles, rectangles.flip(1)), 2)  # [2, 8, 80]
+    counts = cell_point_counts(vertices, rows, cols, n)
+    centres_x = (torch.arange(cols * n, dtype=torch.float64) + 0.5) / n
+    centres_y = (torch.arange(rows * n, dtype=torch.float64) + 0.5) / n
+    for j in range(vertices.shape[-1]):
+        expected = point_winding_counts(vertices[:, :, j].numpy(), rows, cols, n)
+        assert np.array_equal(counts[:, :, j].numpy(), expected), j
+        k = j % 40
+        inside = ((centres_y[:, None] >= y0[k]) & (centres_y[:, None] < y1[k])
+                  & (centres_x >= x0[k]) & (centres_x < x1[k]))
+        cells = inside.double().view(rows, n, cols, n).sum((1, 3)).numpy()
+        assert np.array_equal(expected, cells if j < 40 else -cells), j
 
 
 def test_upsampling_keeps_every_pixel_and_gives_white_sub_pixels():
@@ -128,6 +158,24 @@ def test_half_pixel_shift_sums_the_sub_pixels_and_fresh_noise_outside():
     assert torch.allclose(y, sums / n, rtol=0, atol=1e-12)
 
 
+def test_a_negative_count_outside_the_frame_adds_no_fresh_noise():
+    """A figure eight whose reversed lobe lies below a 3 × 3 frame (centre pixel; N = 2): more winding-weighted
+    sub-pixels in the frame than in all (m_j < 0) gives no fresh part, Y = Σ_{k∈frame} w_k·Z_k / √n_j, the
+    winding w_k of every sub-pixel centre from the point-in-polygon reference."""
+    n = 2
+    vertices = [(0.1, 0.1), (1.5, 0.1), (2.9, 0.1), (1.5, 3.2), (0.9, 5.0), (1.5, 5.0), (2.1, 5.0), (1.5, 3.2)]
+    m = centre_octagon_map(vertices)
+    x = frame_noise(2, 3, 3, seed=1, frame=0).double()
+    y = warp_hiwyn_upsampled(x, m, seed=3, frame=1, upsample=n, **F64)
+    fine = np.array(vertices).T * n  # the octagon on the sub-pixel grid: one centre per cell
+    winding = torch.from_numpy(point_winding_counts(fine, 6 * n, 3 * n, 1))  # rows 0 … 6 (all of it)
+    inside, total = winding[:3 * n], winding.sum()
+    assert inside.sum() > total > 0  # m_j = total − inside < 0
+    z = upsample_noise(x, n, stream_key(3, 1, Stream.SUB_PIXEL))
+    expected = (z * inside).sum((1, 2)) / total.sqrt()
+    assert torch.allclose(y[:, 1, 1], expected, rtol=0, atol=1e-12)
+
+
 def test_batch_items_are_independent_warps():
     x = frame_noise(4, 10, 8, seed=3, frame=0)
     m = MOTIONS["rotation"][:, :10, :8].contiguous()
@@ -189,6 +237,20 @@ def test_fresh_mask_and_targets_outside_get_the_fresh_normal_of_their_pixel():
     expected = torch.cat((x[:, :, 3:], fresh[:, :, -3:]), 2)
     expected[:, 3, 4] = fresh[:, 3, 4]
     assert torch.allclose(y, expected, rtol=0, atol=1e-5)
+
+
+def test_accepts_windows_up_to_the_largest_and_refuses_beyond():
+    """8 × 8 frame: windows up to 4·8 + 8 = 40 cells are accepted (a zoom out by 40 about (4, 4): octagons of
+    exactly 40 × 40 cells; the four that reach the frame cover a 4 × 4 quadrant each, the rest fresh); 41 is
+    refused."""
+    x = frame_noise(4, 8, 8, seed=0, frame=0).double()
+    m = identity_map(8, 8).double()
+    y = warp_hiwyn_upsampled(x, 40.0 * (m - 4.0) + 4.0, seed=0, frame=1, upsample=1, **F64)
+    quadrant = x[:, 4:, 4:].sum((1, 2)) / 40.0  # pixel (4, 4): cells 4–7 × 4–7 of its 1600, the rest fresh
+    fresh = counter_normals(torch.arange(64), 4, stream_key(0, 1, Stream.REQUEST)).double()
+    assert torch.allclose(y[:, 4, 4], quadrant + math.sqrt(1600 - 16) / 40.0 * fresh[:, 36], rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="upsampled HIWYN"):
+        warp_hiwyn_upsampled(x, 41.0 * (m - 4.0) + 4.0, seed=0, frame=1, upsample=1, **F64)
 
 
 def test_refuses_absurd_maps_and_bad_upsampling():

@@ -173,7 +173,7 @@ def clipped_cell_areas(vertices: torch.Tensor, rows: int, cols: int) -> torch.Te
                          for v in range(rows)], dtype=torch.float64)
 
 
-@pytest.mark.parametrize(("rows", "cols"), [(2, 2), (3, 3), (2, 3), (3, 2)])
+@pytest.mark.parametrize(("rows", "cols"), [(2, 2), (3, 3), (2, 3), (3, 2), (1, 2), (2, 1), (1, 1)])
 def test_window_areas_match_clipping_for_any_polygon(rows, cols):
     """Cell areas of rows × cols windows (the contained route, and the route that takes the lattice lines on the
     window's border too) against Sutherland–Hodgman clipping in float64: star-shaped octagons about a
@@ -198,6 +198,21 @@ def test_window_areas_match_clipping_for_any_polygon(rows, cols):
     clipped = clipped_cell_areas(spilling, rows, cols)
     areas = cell_areas(spilling, rows, cols)
     assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (areas - clipped).abs().max()
+
+
+def test_edges_a_hair_off_the_lattice_lines_keep_float64_accuracy():
+    """Vertices 10⁻⁹–10⁻⁶ off the half-integers: edges nearly on or parallel to the lattice lines (|Δx| or
+    |Δy| far below any tolerance but not 0) still get their exact shares, in both routes (float64 against
+    clipping to 1e-12)."""
+    g = torch.Generator().manual_seed(5)
+    snapped = (4 * torch.rand(100, 2, 8, generator=g, dtype=torch.float64)).round() / 2
+    hair = torch.randint(0, 2, (100, 2, 8), generator=g) * torch.randn(100, 2, 8, generator=g, dtype=torch.float64)
+    vertices = (snapped + 10 ** torch.empty(100, 1, 1, dtype=torch.float64).uniform_(-9, -6, generator=g) * hair)
+    vertices = vertices.clamp(0.0, 2.0).permute(1, 2, 0)  # [2, 8, N], in a 2 × 2 window
+    clipped = clipped_cell_areas(vertices, 2, 2)
+    for contained in (True, False):
+        areas = cell_areas(vertices, 2, 2, contained=contained)
+        assert torch.allclose(areas, clipped, rtol=0.0, atol=1e-12), (contained, (areas - clipped).abs().max())
 
 
 def test_large_window_areas_keep_float32_accuracy():
@@ -245,11 +260,50 @@ def test_rounding_threshold_follows_the_dtype():
     assert all(abs(area - 2e-8) < 1e-14 for area in slivers), slivers[:3]
 
 
+def test_float32_slivers_above_eight_epsilon_are_requested():
+    """A float32 shift of 3·10⁻⁶ px gives every target a sliver of about that area in the next column: above
+    the threshold 8 ε = 9.5·10⁻⁷, so requested (to the float32 resolution of the coordinates, 4.8·10⁻⁷)."""
+    height, width = 4, 5
+    m = identity_map(height, width) + torch.tensor([3e-6, 0.0])[:, None, None]
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
+    slivers = [table.get((r * width + c, r * width + c + 1), 0.0) for r in range(height) for c in range(width - 1)]
+    assert all(2e-6 < area < 4e-6 for area in slivers), slivers
+
+
 def test_octagons_follow_the_documented_interpolation():
     m = wiggly_map(6, 7)
     got = octagons(m).permute(2, 1, 0).reshape(6, 7, 8, 2).double().numpy()
     corners = np.stack(np.meshgrid(np.arange(7), np.arange(6), indexing="xy"), -1)[:, :, None, :]
     assert np.abs(got + corners - reference_octagons(m.numpy())).max() < 1e-5
+
+
+def test_octagons_of_large_displacements_follow_the_documented_interpolation():
+    """Displacements of up to 10⁵ px (far below the ±10³⁰ clamp) are interpolated and extrapolated as is."""
+    g = torch.Generator().manual_seed(11)
+    m = identity_map(5, 6, dtype=torch.float64) + 1e5 * (2 * torch.rand(2, 5, 6, generator=g, dtype=torch.float64) - 1)
+    got = octagons(m).permute(2, 1, 0).reshape(5, 6, 8, 2).numpy()
+    corners = np.stack(np.meshgrid(np.arange(6), np.arange(5), indexing="xy"), -1)[:, :, None, :]
+    assert np.abs(got + corners - reference_octagons(m.numpy())).max() < 1e-8
+
+
+@pytest.mark.parametrize("method", ["grid", "hiwyn4"])
+def test_alternating_displacements_near_the_float32_limit_stay_finite(method):
+    """Rows 0–2 map to ±0.75 of float32's largest value in a checkerboard: the extrapolated and summed
+    displacements of opposite signs would overflow to ±inf and give inf − inf = NaN without the clamp to
+    ±10³⁰. Row 1's inner octagons are their own pixels (every corner and midpoint is the mean of centres of
+    opposite displacements: 0); the other octagons of rows 0–2 reach far outside (fresh noise or the particle
+    footprint clamped outside); rows 4.. copy their own pixels."""
+    m = identity_map(6, 6)
+    sign = ((torch.arange(3)[:, None] + torch.arange(6)) % 2 * 2 - 1).float()
+    m[:, :3] = 0.75 * torch.finfo(torch.float32).max * sign
+    noise = frame_noise(4, 6, 6, seed=0, frame=0)
+    out = WARPS[method](noise, m, seed=0, frame=1)
+    assert torch.isfinite(out).all()
+    assert torch.equal(out[:, 4:], noise[:, 4:])
+    assert torch.equal(out[:, 1, 1:5], noise[:, 1, 1:5])
+    moved = torch.ones(3, 6, dtype=torch.bool)
+    moved[1, 1:5] = False
+    assert not torch.isclose(out[:, :3][:, moved], noise[:, :3][:, moved]).any()
 
 
 @pytest.mark.parametrize("matrix", [[[0.8, -0.3], [0.3, 0.8]], [[0.6, 0.0], [0.0, 0.6]], [[2.5, 0.0], [0.0, 1.7]],
@@ -293,6 +347,52 @@ def test_strong_contraction_areas_are_exact_in_the_second_pass(monkeypatch):
     assert worst < 1e-4, worst
 
 
+def centre_octagon_map(vertices):
+    """A [2, 3, 3] float64 map whose centre pixel has the octagon ``vertices`` (8 absolute (x, y), in the
+    order of OCTAGON_OFFSETS): its centre keeps its place, the other centres solve the documented
+    interpolation (midpoints are means of 2 centres, corners of 4)."""
+    offsets = torch.tensor(grid_module.OCTAGON_OFFSETS, dtype=torch.float64)
+    v = torch.tensor(vertices, dtype=torch.float64) - 1.0 - offsets
+    d = torch.zeros(3, 3, 2, dtype=torch.float64)  # displacement at centre [row, col]
+    for k, (row, col) in ((1, (0, 1)), (3, (1, 2)), (5, (2, 1)), (7, (1, 0))):  # midpoints
+        d[row, col] = 2 * v[k]
+    for k, (row, col) in ((0, (0, 0)), (2, (0, 2)), (4, (2, 2)), (6, (2, 0))):  # corners
+        d[row, col] = 4 * v[k] - d[row, 1] - d[1, col]
+    return identity_map(3, 3, dtype=torch.float64) + d.permute(2, 0, 1)
+
+
+@pytest.mark.parametrize("shape", ["twice_around", "figure_eight", "reversed_lobe_outside"])
+def test_self_intersecting_octagons_take_the_particle_footprint(shape):
+    """A square wound twice (winding 2: a cell area above 1, the total positive), an unbalanced figure eight
+    (a lobe of reversed orientation: a negative cell area, the total positive) and a figure eight spanning 5
+    cells (second pass) whose reversed lobe lies below the 3 × 3 frame (every cell in the frame in [0, 1],
+    but more area in the frame than the total) are folds: the centre pixel's requests are its particle
+    footprint (here all of cell (1, 1)), not its winding-weighted areas."""
+    low, high = 0.1, 1.9
+    if shape == "twice_around":
+        corners = [(low, low), (high, low), (high, high), (low, high)]
+        vertices = corners + corners
+    elif shape == "figure_eight":  # top lobe x ∈ [0.1, 1.9], bottom lobe x ∈ [0.7, 1.3], crossing at x = 1
+        vertices = [(low, low), (1.0, low), (high, low), (1.0, 1.0), (0.7, high), (1.0, high), (1.3, high), (1.0, 1.0)]
+    else:  # the lobes cross at (1.5, 3.2), below the frame
+        vertices = [(0.1, 0.1), (1.5, 0.1), (2.9, 0.1), (1.5, 3.2), (0.9, 5.0), (1.5, 5.0), (2.1, 5.0), (1.5, 3.2)]
+    m = centre_octagon_map(vertices)
+    octagon = reference_octagons(m.numpy())[1, 1]
+    assert np.abs(octagon - np.array(vertices)).max() < 1e-12
+    cells = [clipped_area([tuple(p) for p in octagon], u, v) for u in range(3) for v in range(3)]
+    total = polygon_area([tuple(p) for p in octagon])
+    assert total > 0.1  # not a collapse
+    if shape == "twice_around":
+        assert max(cells) > 1.1
+    elif shape == "figure_eight":
+        assert min(cells) < -0.01
+    else:
+        assert 0.0 <= min(cells) and max(cells) <= 1.0 and sum(cells) > total + 0.5
+    table = area_table(grid_requests(m, None, 4, Workspace()), 3, 3)
+    got = {i: a for (j, i), a in table.items() if j == 4 and a != 0.0}
+    assert got == {4: 1.0}, got
+
+
 def rough_map(height, width, amplitude, seed=0):
     """Every pixel displaced at random: windows of every size, in the frame and beyond it."""
     g = torch.Generator().manual_seed(seed)
@@ -312,6 +412,37 @@ def test_requests_of_positive_area_never_share_a_counter(name):
     counters = fixed if requests.counter is None else torch.cat((fixed, requests.counter))
     used = counters[requests.area > 0]
     assert requests.counter is not None and used.unique().numel() == used.numel()
+
+
+@pytest.mark.parametrize("name", ["rotated_zoom_out", "strong_zoom_out"])
+def test_request_counters_follow_the_documented_layout(name):
+    """Explicit requests: a cell (u, v) of a 3-cell window at the octagon's origin (floor of its vertices)
+    has counter 9j + u + 3v (never a fixed slot), a second-pass cell in the frame 9P + j·P + i (i the frame
+    pixel), and a second-pass octagon's part outside the frame is one request outside with counter 9j."""
+    height, width = 14, 15
+    n = height * width
+    matrix = {"rotated_zoom_out": [[1.3, -0.2], [0.25, 1.2]], "strong_zoom_out": [[4.3, 0.4], [-0.3, 4.1]]}[name]
+    m = affine_map(height, width, matrix, (0.37, -0.61))
+    requests = grid_requests(m, None, 4, Workspace())
+    explicit = requests.area.numel() - requests.target.numel()
+    target, counter = requests.target, requests.counter
+    source = frame_pixels(requests.source[explicit:], height, width)
+    positive = requests.area[explicit:] > 0
+    target, counter, source = target[positive], counter[positive], source[positive]
+    octs = reference_octagons(m.numpy()).reshape(n, 8, 2)
+    origin = np.floor(octs.min(1)).astype(int)  # (x, y) of every target's window
+    second = torch.from_numpy((np.ceil(octs.max(1)) - origin).max(1) > 3)[target]  # octagons of the second pass
+    assert second.all() if name == "strong_zoom_out" else not second.any()
+    for j, c, i in zip(target[~second].tolist(), counter[~second].tolist(), source[~second].tolist(), strict=True):
+        assert c // 9 == j and c % 9 not in (0, 1, 3, 4), (j, c)
+        if i >= 0:
+            u, v = i % width - origin[j, 0], i // width - origin[j, 1]
+            assert c % 9 == u + 3 * v, (j, c, i, u, v)
+    target, counter, source = target[second], counter[second], source[second]
+    lone = counter < 9 * n
+    assert torch.equal(counter[lone], 9 * target[lone]) and (source[lone] < 0).all()
+    assert target[lone].unique().numel() == target[lone].numel() >= (10 if name == "strong_zoom_out" else 0)
+    assert torch.equal(counter[~lone], 9 * n + target[~lone] * n + source[~lone]) and (source[~lone] >= 0).all()
 
 
 def test_second_pass_chunks_stay_within_their_budget(monkeypatch):
@@ -424,3 +555,44 @@ def test_hiwyn_coefficients_and_values_converge_to_the_grid():
     rms = [e[2] for e in errors]
     assert coefficients[-1] < 0.02 and rms[-1] < 0.03
     assert coefficients[-1] < coefficients[1] / 4 and rms[-1] < rms[1] / 4
+
+
+@pytest.mark.parametrize(("zoom", "exact"), [(0.02, True), (0.005, False)])
+def test_the_fold_tolerance_separates_strong_zoom_ins_from_collapses(zoom, exact):
+    """A zoom in by 50 gives octagons of area 4·10⁻⁴, above the fold tolerance 10⁻⁴: exact areas, which sum
+    to det A per target. A zoom in by 200 (area 2.5·10⁻⁵) takes the particle footprint: weights summing to 1."""
+    height, width = 6, 7
+    m = affine_map(height, width, [[zoom, 0.0], [0.0, zoom]], (0.3, -0.2))
+    table = area_table(grid_requests(m, None, 4, Workspace()), height, width)
+    totals = torch.zeros(height * width, dtype=torch.float64)
+    for (j, _), area in table.items():
+        totals[j] += area
+    expected = zoom * zoom if exact else 1.0
+    assert torch.allclose(totals, torch.full_like(totals, expected), rtol=1e-4, atol=0.0), totals[:4]
+
+
+def test_absurd_windows_start_beyond_four_frames_plus_eight_cells():
+    """On an 8 × 8 frame the largest window is 4·8 + 8 = 40 cells. A zoom out by 40 about the frame's corner
+    (4, 4) maps pixel corners to integers, so its octagons span exactly 40 cells: still exact (the four
+    octagons that reach the frame cover a 4 × 4 quadrant each, the rest of their 1600 outside). A zoom out by
+    50 spans more: every octagon takes the particle footprint, the requests of the particle variant."""
+    size = 8
+    m = affine_map(size, size, [[40.0, 0.0], [0.0, 40.0]])
+    table = area_table(grid_requests(m, None, 4, Workspace()), size, size)
+    for r in range(size):
+        for c in range(size):
+            j = r * size + c
+            got = {i: a for (t, i), a in table.items() if t == j and a > 0}
+            if r in (3, 4) and c in (3, 4):
+                rows = range(0, 4) if r == 3 else range(4, 8)
+                cols = range(0, 4) if c == 3 else range(4, 8)
+                expected = {y * size + x: 1.0 for y in rows for x in cols} | {-1: 1600.0 - 16.0}
+                assert got.keys() == expected.keys(), (r, c)
+                assert all(abs(got[i] - a) < 1e-3 for i, a in expected.items()), (r, c, got)
+            else:
+                assert got == {-1: 1.0}, (r, c, got)  # entirely outside: fresh noise
+    m = affine_map(size, size, [[50.0, 0.0], [0.0, 50.0]], (0.3, 0.1))
+    grid = area_table(grid_requests(m, None, 4, Workspace()), size, size)
+    particle = area_table(particle_requests(m, None, 4, Workspace()), size, size)
+    assert set(k for k, a in grid.items() if a > 0) == set(k for k, a in particle.items() if a > 0)
+    assert max(abs(grid[k] - particle[k]) for k in particle) < 1e-6
