@@ -67,11 +67,12 @@ def stream_key(seed: int, frame: int, stream: int, index: int = 0) -> int:
 
     ``index`` separates independent items of a batch that share a frame number.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    for name, value in (("seed", seed), ("frame", frame), ("stream", stream), ("index", index)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
     state = fmix64(int(seed))
     for part in (frame, stream, index):
-        state = fmix64(state + fmix64((part + 1) * GOLDEN))
+        state = fmix64(state + fmix64((int(part) + 1) * GOLDEN))
     return as_int64(state)
 
 

@@ -115,6 +115,8 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
         raise ValueError(f"backward_maps has an empty frame: shape {tuple(backward_maps.shape)}")
     device = torch.device(device) if device is not None else backward_maps.device
     if occlusion is not None:
+        if not isinstance(occlusion, torch.Tensor):
+            raise ValueError(f"occlusion must be a bool tensor [T-1, H, W], got {type(occlusion).__name__}")
         if tuple(occlusion.shape) != (steps, height, width):
             raise ValueError(f"occlusion must be [{steps}, {height}, {width}] like the maps, got "
                              f"{tuple(occlusion.shape)}")

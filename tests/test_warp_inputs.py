@@ -1,5 +1,6 @@
 """Bad inputs get ValueErrors naming the input; extreme but valid maps are handled."""
 
+import numpy as np
 import pytest
 import torch
 from warp_reference import chi2_variance_bounds, white_noise_report
@@ -96,6 +97,14 @@ def test_the_map_is_used_in_the_compute_dtype():
 def test_a_seed_that_is_not_an_integer_is_refused(seed):
     with pytest.raises(ValueError, match="seed must be an integer"):
         warp_grid(NOISE, MAP, seed=seed, frame=1)
+
+
+@pytest.mark.parametrize("frame", [1.5, True, torch.tensor(2)])
+def test_a_frame_that_is_not_an_integer_is_refused(frame):
+    with pytest.raises(ValueError, match="frame must be an integer"):
+        warp_particle(NOISE, MAP, seed=1, frame=frame)
+    assert torch.equal(warp_particle(NOISE, MAP + 0.3, seed=1, frame=np.int64(2)),
+                       warp_particle(NOISE, MAP + 0.3, seed=1, frame=2))
 
 
 @pytest.mark.parametrize("offset", [(32.3, 4.5), (32.45, 4.123)])
@@ -260,6 +269,8 @@ def test_fresh_mask_forces_fresh_noise():
     ({"backward_maps": torch.zeros(3, 2, 8, 10), "channels": 4, "occlusion": torch.zeros(2, 8, 10)}, "occlusion"),
     ({"backward_maps": torch.full((3, 2, 8, 10), float("nan")), "channels": 4}, "backward_maps"),
     ({"backward_maps": torch.full((1, 2, 8, 10), float("nan")), "channels": 4}, "backward_maps contains NaN"),
+    ({"backward_maps": torch.zeros(1, 2, 8, 10), "channels": 4, "occlusion": np.zeros((1, 8, 10), bool)},
+     "occlusion must be a bool tensor"),
 ])
 def test_sequence_bad_inputs(kwargs, match):
     with pytest.raises(ValueError, match=match):
