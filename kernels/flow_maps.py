@@ -102,8 +102,9 @@ def occlusion_from_flows(forward_flow: torch.Tensor, backward_flow: torch.Tensor
 
 
 def resample(fields: torch.Tensor, height: int, width: int, grow_mode: str = "bilinear") -> torch.Tensor:
-    """Fields [N, K, h, w] on a height × width grid: an axis that shrinks averages over each output pixel's
-    extent (``mode="area"``), one that grows interpolates with ``grow_mode`` (F.interpolate's modes)."""
+    """Fields [N, K, h, w] on a height × width grid: along an axis that shrinks, each output pixel averages
+    the input pixels it overlaps (``mode="area"``: adaptive average pooling over whole input pixels); one
+    that grows interpolates with ``grow_mode`` (F.interpolate's modes)."""
     in_h, in_w = fields.shape[-2:]
     if height < in_h or width < in_w:
         fields = F.interpolate(fields, size=(min(height, in_h), min(width, in_w)), mode="area")

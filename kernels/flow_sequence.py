@@ -69,7 +69,7 @@ class FlowSequence:
 
     def resized(self, height: int, width: int) -> FlowSequence:
         """The same motion sampled on a height×width grid, in pixels of that grid (``flow_maps.resize_flow``);
-        a pixel stays occluded where more than half of it was occluded."""
+        a pixel is occluded where more than half of the pixels it overlaps (``flow_maps.resample``) were."""
         if (height, width) == self.grid_size:
             return self
         occlusion = None

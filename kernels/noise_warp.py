@@ -116,7 +116,8 @@ def warp_noise_sequence(backward_maps: torch.Tensor, channels: int, *, seed: int
     device = torch.device(device) if device is not None else backward_maps.device
     if occlusion is not None:
         if not isinstance(occlusion, torch.Tensor):
-            raise ValueError(f"occlusion must be a bool tensor [T-1, H, W], got {type(occlusion).__name__}")
+            raise ValueError(f"occlusion must be a tensor [T-1, H, W] (True = fresh noise), got "
+                             f"{type(occlusion).__name__}")
         if tuple(occlusion.shape) != (steps, height, width):
             raise ValueError(f"occlusion must be [{steps}, {height}, {width}] like the maps, got "
                              f"{tuple(occlusion.shape)}")

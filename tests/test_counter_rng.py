@@ -158,7 +158,8 @@ def fmix64_inverse(value: int) -> int:
 
 def test_the_extreme_hashes_give_finite_normals():
     """Hashes whose high 32 bits are 0 give u₁ = 2⁻³³ (the odd field 2·0 + 1), radius √(66 ln 2), never
-    u₁ = 0 and an infinite normal; the low 32 bits 0 and 2³² − 1 give the angles 0 and 2π(1 − 2⁻³²)."""
+    u₁ = 0 and an infinite normal; the low 32 bits 0 and 2³² − 1 give u₂ = 0 and 1 (2³² − 1 rounds up in
+    float32): the angles 0 and 2π."""
     key = stream_key(3, 1, Stream.REQUEST)
     hashes = [0, 2**32 - 1, 2**64 - 1]
     assert [numpy_fmix64(fmix64_inverse(h)) for h in hashes] == hashes

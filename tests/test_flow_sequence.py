@@ -82,8 +82,9 @@ def test_strided_composes_smooth_non_rigid_flows_like_a_float64_reference():
 
 
 def test_resized_occlusion_does_not_depend_on_the_other_axis():
-    """Rows 0 and 2 of 8 occluded, resized to 3 rows: output row 0 covers rows [0, 8/3), 62.5 % occluded,
-    whether the width shrinks, stays or grows."""
+    """Rows 0 and 2 of 8 occluded, resized to 3 rows: output row 0 averages rows 0–2 (area mode takes the
+    whole rows ⌊8i/3⌋ … ⌈8(i + 1)/3⌉ − 1), 2/3 occluded, and row 1 (rows 2–5) ¼, whether the width shrinks,
+    stays or grows."""
     occlusion = torch.zeros(1, 8, 4, dtype=torch.bool)
     occlusion[0, 0] = occlusion[0, 2] = True
     flow = FlowSequence(torch.zeros(1, 2, 8, 4), torch.zeros(1, 2, 8, 4), (8, 4), occlusion)

@@ -298,16 +298,20 @@ def test_sampler_fills_the_latent_that_comfyui_fixes_for_the_model(fake_comfy):
     assert final["samples"].shape == (4, 16, 8, 8)
 
 
+def noise_of(tensor):
+    """A NOISE that generates ``tensor``."""
+    return types.SimpleNamespace(seed=0, generate_noise=lambda d: tensor)
+
+
 def nan_noise(shape):
-    return types.SimpleNamespace(seed=0, generate_noise=lambda d: torch.full(shape, float("nan")))
+    return noise_of(torch.full(shape, float("nan")))
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [({"initial_noise": nan_noise((4, 4, 8, 8))}, "initial_noise contains NaN"),
      ({"fresh_noise": nan_noise((4, 4, 8, 8))}, "fresh_noise contains NaN"),
-     ({"fresh_noise": types.SimpleNamespace(seed=0, generate_noise=lambda d: torch.zeros(4, 4, 8, 6))},
-      "fresh_noise has shape")],
+     ({"fresh_noise": noise_of(torch.zeros(4, 4, 8, 6))}, "fresh_noise has shape")],
 )
 def test_bad_noise_inputs_name_the_input(fake_comfy, overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -351,7 +355,7 @@ def test_noise_reinit_keeps_the_seed_and_refuses_bad_noise_and_schedules(fake_co
     with pytest.raises(ValueError, match="sigmas must be a schedule of at least 2 values"):
         node.reinit(model, samples, torch.tensor([SIGMA_MAX]), 0, 1)
     with pytest.raises(ValueError, match="fresh_noise has shape"):
-        node.reinit(model, samples, sigmas, 0, 1, fresh_noise=nan_noise((8, 4, 8, 6)))
+        node.reinit(model, samples, sigmas, 0, 1, fresh_noise=noise_of(torch.zeros(8, 4, 8, 6)))
     with pytest.raises(ValueError, match="fresh_noise contains NaN"):
         node.reinit(model, samples, sigmas, 0, 1, fresh_noise=nan_noise((8, 4, 8, 8)))
 

@@ -74,7 +74,7 @@ def test_grey_conversion_and_channel_count():
 
 @pytest.mark.parametrize(("rgb", "level"), [
     ((1.0, 0.0, 0.0), 76), ((0.0, 1.0, 0.0), 150), ((0.0, 0.0, 1.0), 29),  # 76.245, 149.685, 29.07 rounded
-    ((0.5, 0.5, 0.5), 128), ((1.5, 1.5, 1.5), 255), ((-0.2, -0.2, -0.2), 0),  # 127.5 rounds half to even
+    ((0.5, 0.5, 0.5), 128), ((1.5, 1.5, 1.5), 255), ((-0.2, -0.2, -0.2), 0),  # 127.5 rounds, not truncated
 ])
 def test_grey_frames_are_rounded_clamped_bt601_luma(rgb, level):
     frames = torch.tensor(rgb)[None, :, None, None].expand(2, 3, 16, 20)

@@ -572,8 +572,8 @@ def test_the_fold_tolerance_separates_strong_zoom_ins_from_collapses(zoom, exact
 
 
 def test_absurd_windows_start_beyond_four_frames_plus_eight_cells():
-    """On an 8 × 8 frame the largest window is 4·8 + 8 = 40 cells. A zoom out by 40 about the frame's corner
-    (4, 4) maps pixel corners to integers, so its octagons span exactly 40 cells: still exact (the four
+    """On an 8 × 8 frame the largest window is 4·8 + 8 = 40 cells. A zoom out by 40 about the frame's centre
+    (4, 4), a pixel corner, maps pixel corners to integers, so its octagons span exactly 40 cells: still exact (the four
     octagons that reach the frame cover a 4 × 4 quadrant each, the rest of their 1600 outside). A zoom out by
     50 spans more: every octagon takes the particle footprint, the requests of the particle variant."""
     size = 8
@@ -594,5 +594,5 @@ def test_absurd_windows_start_beyond_four_frames_plus_eight_cells():
     m = affine_map(size, size, [[50.0, 0.0], [0.0, 50.0]], (0.3, 0.1))
     grid = area_table(grid_requests(m, None, 4, Workspace()), size, size)
     particle = area_table(particle_requests(m, None, 4, Workspace()), size, size)
-    assert set(k for k, a in grid.items() if a > 0) == set(k for k, a in particle.items() if a > 0)
+    assert {k for k, a in grid.items() if a > 0} == {k for k, a in particle.items() if a > 0}
     assert max(abs(grid[k] - particle[k]) for k in particle) < 1e-6

@@ -270,7 +270,7 @@ def test_fresh_mask_forces_fresh_noise():
     ({"backward_maps": torch.full((3, 2, 8, 10), float("nan")), "channels": 4}, "backward_maps"),
     ({"backward_maps": torch.full((1, 2, 8, 10), float("nan")), "channels": 4}, "backward_maps contains NaN"),
     ({"backward_maps": torch.zeros(1, 2, 8, 10), "channels": 4, "occlusion": np.zeros((1, 8, 10), bool)},
-     "occlusion must be a bool tensor"),
+     "occlusion must be a tensor"),
 ])
 def test_sequence_bad_inputs(kwargs, match):
     with pytest.raises(ValueError, match=match):
