@@ -14,8 +14,6 @@ from temporal_noise.kernels.counter_rng import (
     stream_key,
     weyl_states,
 )
-from temporal_noise.kernels.flow_maps import identity_map
-from temporal_noise.kernels.warp_grid import GRID, warp_grid
 from temporal_noise.kernels.workspace import Workspace
 
 U64 = np.uint64
@@ -189,17 +187,4 @@ def test_frame_noise_index_selects_its_own_stream():
     assert not torch.isclose(noise, frame_noise(3, 5, 7, seed=1, frame=2)).any()
 
 
-def test_warp_items_draw_from_their_own_request_and_pad_streams():
-    """Item b of a batch warped at (seed, frame) is the variant's step with the keys of streams REQUEST and
-    PAD at (seed, frame, b): a 0.3 px shift leaves a remainder in the first row and column (pad noise)."""
-    noise = torch.stack((frame_noise(4, 9, 8, seed=0, frame=0), frame_noise(4, 9, 8, seed=0, frame=0)))
-    m = identity_map(9, 8) + torch.tensor([0.3, 0.3])[:, None, None]
-    out = warp_grid(noise, m, seed=5, frame=3)
-    for b in range(2):
-        step = GRID.step(noise[b], m, None, request_key=stream_key(5, 3, Stream.REQUEST, b),
-                         pad_key=stream_key(5, 3, Stream.PAD, b), workspace=Workspace())
-        assert torch.equal(out[b].reshape(4, -1), step)
-    other_pad = GRID.step(noise[0], m, None, request_key=stream_key(5, 3, Stream.REQUEST, 0),
-                          pad_key=stream_key(5, 3, Stream.REQUEST, 1), workspace=Workspace()).view(4, 9, 8)
-    assert not torch.equal(other_pad[:, :2, :2], out[0, :, :2, :2])  # the pad stream is really read
-    assert not torch.isclose(out[0], out[1]).all((1, 2)).any()
+#END

@@ -9,6 +9,7 @@ import types
 import fake_comfy
 import pytest
 import torch
+from workflow_defs import widget_defaults
 
 from temporal_noise.kernels import LowPassFilter, forward_diffuse, iteration_seed, seeded_noise, spectral_mix
 from temporal_noise.nodes.comfy_model import to_model_space
@@ -323,8 +324,7 @@ def test_defaults_are_the_papers(fake_comfy):
     node is the filter the FreeInit nodes use when none is connected (gaussian, d_s = d_t = 0.25)."""
     required = FreeInitSampler.INPUT_TYPES()["required"]
     assert required["iterations"][1]["default"] == 5 and required["coarse_to_fine"][1]["default"] is False
-    defaults = {name: spec[1]["default"] for name, spec in FreeInitFrequencyFilter.INPUT_TYPES()["required"].items()}
-    lowpass, _ = FreeInitFrequencyFilter().build(**defaults)
+    lowpass, _ = FreeInitFrequencyFilter().build(**widget_defaults(FreeInitFrequencyFilter))
     assert lowpass == LowPassFilter()
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import torch
 from scipy import stats
-from test_warp_exact import centre_octagon_map, wiggly_map
 from test_warp_statistics import MOTIONS, failures, linear
+from warp_maps import REVERSED_LOBE_BELOW, centre_octagon_map, wiggly_map
 from warp_reference import chi2_variance_bounds, point_winding_counts
 
 from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
@@ -163,7 +163,7 @@ def test_a_negative_count_outside_the_frame_adds_no_fresh_noise():
     sub-pixels in the frame than in all (m_j < 0) gives no fresh part, Y = Σ_{k∈frame} w_k·Z_k / √n_j, the
     winding w_k of every sub-pixel centre from the point-in-polygon reference."""
     n = 2
-    vertices = [(0.1, 0.1), (1.5, 0.1), (2.9, 0.1), (1.5, 3.2), (0.9, 5.0), (1.5, 5.0), (2.1, 5.0), (1.5, 3.2)]
+    vertices = REVERSED_LOBE_BELOW
     m = centre_octagon_map(vertices)
     x = frame_noise(2, 3, 3, seed=1, frame=0).double()
     y = warp_hiwyn_upsampled(x, m, seed=3, frame=1, upsample=n, **F64)

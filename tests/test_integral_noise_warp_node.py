@@ -5,11 +5,13 @@ import math
 import pytest
 import torch
 from scipy import stats
+from workflow_defs import widget_defaults
 
 from benchmarks.synthetic_video import moving_texture_clip
 from temporal_noise import NODE_CLASS_MAPPINGS
 from temporal_noise.kernels.camera_motion import camera_motion_flow
 from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.nodes import integral_noise_warp as warp_node_module
 from temporal_noise.nodes.camera_motion import CameraMotionFlow
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp
 from temporal_noise.nodes.noise import TensorNoise
@@ -225,20 +227,14 @@ def test_bad_inputs_name_the_input(fake_comfy, inputs, message):
         run(fake_comfy, **inputs)
 
 
-def defaults(node) -> dict:
-    """The values of a fresh node in the frontend: each widget's default, a list's first entry without one."""
-    return {name: options.get("default", spec[0] if isinstance(spec, list) else None)
-            for name, (spec, options, *_) in node.INPUT_TYPES()["required"].items()}
-
-
 def test_fresh_nodes_give_a_still_camera_and_sd15_animatediff_noise(fake_comfy):
     """Camera Motion Flow as added: 16 still frames of 512x512. Integral Noise Warp as added: grid warping of
     4-channel noise at 1/8 of the frame size, no degradation, fresh noise in occlusions (SD1.5 AnimateDiff);
     with a Wan latent the temporal factor comes from its channels."""
-    flow, _ = CameraMotionFlow().compute(**defaults(CameraMotionFlow))
+    flow, _ = CameraMotionFlow().compute(**widget_defaults(CameraMotionFlow))
     assert flow.frames == 16 and flow.frame_size == (512, 512)
     assert not flow.forward.any() and not flow.backward.any()
-    settings = defaults(IntegralNoiseWarp)
+    settings = widget_defaults(IntegralNoiseWarp)
     assert (settings["flow_preset"], settings["seed"]) == ("dis_medium", 0)
     moving = camera_motion_flow(3, 128, 128, pan_x=3.0, rotate_degrees=2.0)
     _, latent, _ = IntegralNoiseWarp().warp(**settings, flow=moving)
@@ -258,15 +254,13 @@ def test_fresh_nodes_give_a_still_camera_and_sd15_animatediff_noise(fake_comfy):
 ])
 def test_flow_is_computed_at_the_warp_grids_size_but_on_at_least_256_pixels(fake_comfy, monkeypatch, size,
                                                                             internal_resolution, scale):
-    import temporal_noise.nodes.integral_noise_warp as module
-
     scales = []
 
     def fake_estimate_flow(frames, preset, scale, on_pair):
         scales.append(scale)
         return camera_motion_flow(frames.shape[0], *frames.shape[-2:])
 
-    monkeypatch.setattr(module, "estimate_flow", fake_estimate_flow)
+    monkeypatch.setattr(warp_node_module, "estimate_flow", fake_estimate_flow)
     run(fake_comfy, images=torch.rand(2, *size, 3), internal_resolution=internal_resolution, channels=1)
     assert scales == [pytest.approx(scale)]
 

@@ -1,11 +1,13 @@
 """Exact properties of the warps: copies, shifts, areas against float64 clipping, the bridge's law."""
 
 import importlib
+import math
 from collections import defaultdict
 
 import numpy as np
 import pytest
 import torch
+from warp_maps import REVERSED_LOBE_BELOW, affine_map, centre_octagon_map, rough_map, wiggly_map
 from warp_reference import clipped_area, polygon_area, reference_areas, reference_octagons
 
 from temporal_noise.kernels.bridge import Requests, SourceGrid, bridge_split
@@ -20,21 +22,6 @@ from temporal_noise.kernels.workspace import Workspace
 grid_module = importlib.import_module("temporal_noise.kernels.warp_grid")  # the module, not the function
 WARPS = {"particle": warp_particle, "grid": warp_grid,
          "hiwyn4": lambda *a, **k: warp_hiwyn(*a, upsample=4, **k)}
-
-
-def affine_map(height, width, matrix, shift=(0.0, 0.0), dtype=torch.float32):
-    """m(p) = A·(p − centre) + centre + shift."""
-    m = identity_map(height, width, dtype=dtype)
-    centre = torch.tensor([width / 2, height / 2], dtype=dtype)[:, None, None]
-    a = torch.as_tensor(matrix, dtype=dtype)
-    return torch.einsum("ij,jhw->ihw", a, m - centre) + centre + torch.tensor(shift, dtype=dtype)[:, None, None]
-
-
-def wiggly_map(height, width):
-    """A smooth injective map: rotation, zoom and a gentle sine displacement."""
-    m = affine_map(height, width, [[0.93, -0.21], [0.24, 0.88]], (0.37, -0.61), torch.float64)
-    wiggle = torch.stack((0.15 * torch.sin(m[1] / 2.3), 0.12 * torch.cos(m[0] / 1.9)))
-    return (m + wiggle).float()
 
 
 def targets_of(requests: Requests, n_targets: int) -> torch.Tensor:
@@ -347,20 +334,6 @@ def test_strong_contraction_areas_are_exact_in_the_second_pass(monkeypatch):
     assert worst < 1e-4, worst
 
 
-def centre_octagon_map(vertices):
-    """A [2, 3, 3] float64 map whose centre pixel has the octagon ``vertices`` (8 absolute (x, y), in the
-    order of OCTAGON_OFFSETS): its centre keeps its place, the other centres solve the documented
-    interpolation (midpoints are means of 2 centres, corners of 4)."""
-    offsets = torch.tensor(grid_module.OCTAGON_OFFSETS, dtype=torch.float64)
-    v = torch.tensor(vertices, dtype=torch.float64) - 1.0 - offsets
-    d = torch.zeros(3, 3, 2, dtype=torch.float64)  # displacement at centre [row, col]
-    for k, (row, col) in ((1, (0, 1)), (3, (1, 2)), (5, (2, 1)), (7, (1, 0))):  # midpoints
-        d[row, col] = 2 * v[k]
-    for k, (row, col) in ((0, (0, 0)), (2, (0, 2)), (4, (2, 2)), (6, (2, 0))):  # corners
-        d[row, col] = 4 * v[k] - d[row, 1] - d[1, col]
-    return identity_map(3, 3, dtype=torch.float64) + d.permute(2, 0, 1)
-
-
 @pytest.mark.parametrize("shape", ["twice_around", "figure_eight", "reversed_lobe_outside"])
 def test_self_intersecting_octagons_take_the_particle_footprint(shape):
     """A square wound twice (winding 2: a cell area above 1, the total positive), an unbalanced figure eight
@@ -374,8 +347,8 @@ def test_self_intersecting_octagons_take_the_particle_footprint(shape):
         vertices = corners + corners
     elif shape == "figure_eight":  # top lobe x ∈ [0.1, 1.9], bottom lobe x ∈ [0.7, 1.3], crossing at x = 1
         vertices = [(low, low), (1.0, low), (high, low), (1.0, 1.0), (0.7, high), (1.0, high), (1.3, high), (1.0, 1.0)]
-    else:  # the lobes cross at (1.5, 3.2), below the frame
-        vertices = [(0.1, 0.1), (1.5, 0.1), (2.9, 0.1), (1.5, 3.2), (0.9, 5.0), (1.5, 5.0), (2.1, 5.0), (1.5, 3.2)]
+    else:
+        vertices = REVERSED_LOBE_BELOW
     m = centre_octagon_map(vertices)
     octagon = reference_octagons(m.numpy())[1, 1]
     assert np.abs(octagon - np.array(vertices)).max() < 1e-12
@@ -391,12 +364,6 @@ def test_self_intersecting_octagons_take_the_particle_footprint(shape):
     table = area_table(grid_requests(m, None, 4, Workspace()), 3, 3)
     got = {i: a for (j, i), a in table.items() if j == 4 and a != 0.0}
     assert got == {4: 1.0}, got
-
-
-def rough_map(height, width, amplitude, seed=0):
-    """Every pixel displaced at random: windows of every size, in the frame and beyond it."""
-    g = torch.Generator().manual_seed(seed)
-    return identity_map(height, width) + amplitude * torch.randn(2, height, width, generator=g)
 
 
 @pytest.mark.parametrize("name", ["strong_zoom_out", "rotated_zoom_out", "rough"])
@@ -596,3 +563,59 @@ def test_absurd_windows_start_beyond_four_frames_plus_eight_cells():
     particle = area_table(particle_requests(m, None, 4, Workspace()), size, size)
     assert {k for k, a in grid.items() if a > 0} == {k for k, a in particle.items() if a > 0}
     assert max(abs(grid[k] - particle[k]) for k in particle) < 1e-6
+
+
+def grid_steps_with_two_pad_keys(shift, size):
+    """Grid steps of one frame shifted by ``shift`` with pad keys 2 and 3 ([C, size, size] each), and the
+    first column / row that a positive shift leaves partly uncovered."""
+    noise = frame_noise(4, size, size, seed=0, frame=0)
+    m = identity_map(size, size) + torch.tensor(shift)[:, None, None]
+    out = [GRID.step(noise, m, None, request_key=1, pad_key=key, workspace=Workspace()).view(4, size, size)
+           for key in (2, 3)]
+    edge = torch.zeros(size, size, dtype=torch.bool)
+    edge[:, 0] = shift[0] > 0
+    edge[0, :] |= shift[1] > 0
+    return out, edge
+
+
+@pytest.mark.parametrize("shift", [(5e-4, 3e-4), (2e-3, 0.0), (0.0, 4e-5)])
+def test_only_remainders_above_the_rounding_threshold_draw_pad_noise(shift):
+    """A shift of a fraction of a pixel leaves that fraction of the first column's (row's) cells unrequested:
+    kept when above 10⁻⁵ (the cell's pad normal is read by the targets of that column or row), while the
+    float32 rounding left in fully covered cells draws none (the other targets do not depend on the pad key)."""
+    out, edge = grid_steps_with_two_pad_keys(shift, 12)
+    assert torch.equal(out[0][:, ~edge], out[1][:, ~edge])
+    assert not torch.isclose(out[0][:, edge], out[1][:, edge], rtol=0.0, atol=1e-7).any()
+
+
+@pytest.mark.parametrize(("shift", "area"), [((0.7, 0.0), 0.3), ((0.0, 0.45), 0.55)])
+def test_the_remainder_of_a_cell_is_its_pad_normal_times_the_uncovered_root(shift, area):
+    """A shift by a fraction f requests only 1 − f of every first-column (row) cell, from its own target:
+    that target's Y changes with the pad key by exactly −(1 − f)·√f·(z̃_A − z̃_B), z̃ the normals of counter
+    i (the pixel index) of the two PAD streams; nothing else changes (weights sum to 1 in every target)."""
+    size = 10
+    out, edge = grid_steps_with_two_pad_keys(shift, size)
+    pixels = torch.nonzero(edge.reshape(-1)).squeeze(1)
+    pad = [counter_normals(pixels, 4, key).double() for key in (2, 3)]
+    expected = -area * math.sqrt(1 - area) * (pad[0] - pad[1])
+    assert torch.allclose((out[0] - out[1])[:, edge].double(), expected, rtol=0.0, atol=1e-5)
+    assert torch.equal(out[0][:, ~edge], out[1][:, ~edge])
+
+
+@pytest.mark.parametrize(("excess", "normalised"), [(4e-6, False), (-3e-6, False), (1e-4, True), (0.3, True)])
+def test_only_overlaps_beyond_the_rounding_threshold_are_normalised(excess, normalised):
+    """Grid variant, float64: two targets request 0.5 and 0.5 + excess of one cell. An excess within 10⁻⁵ is
+    rounding of a fully covered cell: the weights stay the areas (linear part √a·x); beyond it the cell is
+    split as the particle variant splits it (weights a/s, linear part √(a/s)·x), to float64 rounding."""
+    grid = SourceGrid(1, 1)
+    area = torch.tensor([0.5, 0.5 + excess], dtype=torch.float64)
+    cell = grid.index(torch.zeros(2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64))
+    requests = Requests(source=cell, area=area, target=torch.arange(2), counter=torch.arange(2))
+    x = torch.tensor([[[1.0]], [[0.0]]], dtype=torch.float64)  # channel 0: x = 1, channel 1: x = 0 (its pair)
+
+    def split(values: torch.Tensor) -> torch.Tensor:
+        return bridge_split(values, requests, 2, request_key=5, pad_key=6, normalise_sources=False)
+
+    linear = (split(x) - split(torch.zeros_like(x)))[0]
+    weights = area / area.sum() if normalised else area
+    assert torch.allclose(linear, weights.sqrt(), rtol=1e-12, atol=0.0), (linear, weights.sqrt())

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from warp_maps import rough_map
 from warp_reference import chi2_variance_bounds, white_noise_report
 
 from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
@@ -103,7 +104,10 @@ def test_a_seed_that_is_not_an_integer_is_refused(seed):
 def test_a_frame_that_is_not_an_integer_is_refused(frame):
     with pytest.raises(ValueError, match="frame must be an integer"):
         warp_particle(NOISE, MAP, seed=1, frame=frame)
-    assert torch.equal(warp_particle(NOISE, MAP + 0.3, seed=1, frame=np.int64(2)),
+
+
+def test_numpy_integers_are_integers():
+    assert torch.equal(warp_particle(NOISE, MAP + 0.3, seed=np.int64(1), frame=np.int64(2)),
                        warp_particle(NOISE, MAP + 0.3, seed=1, frame=2))
 
 
@@ -142,10 +146,8 @@ def test_collapsing_and_folding_maps_keep_unit_variance(warp):
 def test_random_strongly_contracting_maps_are_handled(warp):
     """Random rough maps whose octagons span more than 3 cells with window origins far left of or above
     the frame (their fixed request slots must stay inside the padded grid), on a tiny and a small frame."""
-    g = torch.Generator().manual_seed(5)
     tiny = torch.tensor([[[-3.7, 1.6, 6.9], [-3.3, 2.0, 7.3]], [[-0.85, -0.85, -0.85], [3.25, 3.25, 3.25]]])
-    rough = identity_map(16, 16) + 0.7 * 16 * torch.randn(2, 16, 16, generator=g)
-    for m in (tiny, rough):
+    for m in (tiny, rough_map(16, 16, 0.7 * 16, seed=5)):
         noise = frame_noise(4, *m.shape[1:], seed=0, frame=0)
         out = warp(noise, m, seed=0, frame=1)
         assert torch.isfinite(out).all() and out.shape == noise.shape
@@ -167,6 +169,22 @@ def test_batch_items_take_their_own_map_mask_and_streams(warp):
         assert torch.equal(out[b], alone[b])
     fresh = warp(noise, MAP, seed=3, frame=1, fresh_mask=masks[0])
     assert not torch.isclose(fresh[0][:, masks[0]], fresh[1][:, masks[0]]).any()
+
+
+def test_warp_items_draw_from_their_own_request_and_pad_streams():
+    """Item b of a batch warped at (seed, frame) is the variant's step with the keys of streams REQUEST and
+    PAD at (seed, frame, b): a 0.3 px shift leaves a remainder in the first row and column (pad noise)."""
+    noise = torch.stack((frame_noise(4, 9, 8, seed=0, frame=0), frame_noise(4, 9, 8, seed=0, frame=0)))
+    m = identity_map(9, 8) + torch.tensor([0.3, 0.3])[:, None, None]
+    out = warp_grid(noise, m, seed=5, frame=3)
+    for b in range(2):
+        step = GRID.step(noise[b], m, None, request_key=stream_key(5, 3, Stream.REQUEST, b),
+                         pad_key=stream_key(5, 3, Stream.PAD, b), workspace=Workspace())
+        assert torch.equal(out[b].reshape(4, -1), step)
+    other_pad = GRID.step(noise[0], m, None, request_key=stream_key(5, 3, Stream.REQUEST, 0),
+                          pad_key=stream_key(5, 3, Stream.REQUEST, 1), workspace=Workspace()).view(4, 9, 8)
+    assert not torch.equal(other_pad[:, :2, :2], out[0, :, :2, :2])  # the pad stream is really read
+    assert not torch.isclose(out[0], out[1]).all((1, 2)).any()
 
 
 @pytest.mark.parametrize("warp", WARPS)

@@ -13,15 +13,13 @@ import pytest
 import torch
 from warp_reference import chi2_variance_bounds, white_noise_report
 
-from temporal_noise.kernels.bridge import Requests, SourceGrid, bridge_split
-from temporal_noise.kernels.counter_rng import counter_normals, frame_noise
+from temporal_noise.kernels.counter_rng import frame_noise
 from temporal_noise.kernels.flow_maps import identity_map, sample_bilinear
 from temporal_noise.kernels.hiwyn import warp_hiwyn
 from temporal_noise.kernels.latent_geometry import pool_to_latent
 from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.warp_grid import GRID, warp_grid
+from temporal_noise.kernels.warp_grid import warp_grid
 from temporal_noise.kernels.warp_particle import warp_particle
-from temporal_noise.kernels.workspace import Workspace
 
 SIZE = 64
 
@@ -121,62 +119,6 @@ def test_partly_covered_border_cells_keep_their_remainder():
     first_column = warp_grid(noise, m, seed=1, frame=1).double()[:, :, 0]
     low, high = chi2_variance_bounds(first_column.numel())
     assert low < first_column.square().mean() < high
-
-
-@pytest.mark.parametrize("shift", [(5e-4, 3e-4), (2e-3, 0.0), (0.0, 4e-5)])
-def test_only_remainders_above_the_rounding_threshold_draw_pad_noise(shift):
-    """A shift of a fraction of a pixel leaves that fraction of the first column's (row's) cells unrequested:
-    kept when above 10⁻⁵ (the cell's pad normal is read by the targets of that column or row), while the
-    float32 rounding left in fully covered cells draws none (the other targets do not depend on the pad key)."""
-    size = 12
-    noise = frame_noise(4, size, size, seed=0, frame=0)
-    m = identity_map(size, size) + torch.tensor(shift)[:, None, None]
-    out = [GRID.step(noise, m, None, request_key=1, pad_key=key, workspace=Workspace()).view(4, size, size)
-           for key in (2, 3)]
-    edge = torch.zeros(size, size, dtype=torch.bool)
-    edge[:, 0] = shift[0] > 0
-    edge[0, :] |= shift[1] > 0
-    assert torch.equal(out[0][:, ~edge], out[1][:, ~edge])
-    assert not torch.isclose(out[0][:, edge], out[1][:, edge], rtol=0.0, atol=1e-7).any()
-
-
-@pytest.mark.parametrize(("shift", "area"), [((0.7, 0.0), 0.3), ((0.0, 0.45), 0.55)])
-def test_the_remainder_of_a_cell_is_its_pad_normal_times_the_uncovered_root(shift, area):
-    """A shift by a fraction f requests only 1 − f of every first-column (row) cell, from its own target:
-    that target's Y changes with the pad key by exactly −(1 − f)·√f·(z̃_A − z̃_B), z̃ the normals of counter
-    i (the pixel index) of the two PAD streams; nothing else changes (weights sum to 1 in every target)."""
-    size = 10
-    noise = frame_noise(4, size, size, seed=0, frame=0)
-    m = identity_map(size, size) + torch.tensor(shift)[:, None, None]
-    out = [GRID.step(noise, m, None, request_key=1, pad_key=key, workspace=Workspace()).view(4, size, size)
-           for key in (2, 3)]
-    edge = torch.zeros(size, size, dtype=torch.bool)
-    edge[:, 0] = shift[0] > 0
-    edge[0, :] |= shift[1] > 0
-    pixels = torch.nonzero(edge.reshape(-1)).squeeze(1)
-    pad = [counter_normals(pixels, 4, key).double() for key in (2, 3)]
-    expected = -area * math.sqrt(1 - area) * (pad[0] - pad[1])
-    assert torch.allclose((out[0] - out[1])[:, edge].double(), expected, rtol=0.0, atol=1e-5)
-    assert torch.equal(out[0][:, ~edge], out[1][:, ~edge])
-
-
-@pytest.mark.parametrize(("excess", "normalised"), [(4e-6, False), (-3e-6, False), (1e-4, True), (0.3, True)])
-def test_only_overlaps_beyond_the_rounding_threshold_are_normalised(excess, normalised):
-    """Grid variant, float64: two targets request 0.5 and 0.5 + excess of one cell. An excess within 10⁻⁵ is
-    rounding of a fully covered cell: the weights stay the areas (linear part √a·x); beyond it the cell is
-    split as the particle variant splits it (weights a/s, linear part √(a/s)·x), to float64 rounding."""
-    grid = SourceGrid(1, 1)
-    area = torch.tensor([0.5, 0.5 + excess], dtype=torch.float64)
-    cell = grid.index(torch.zeros(2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64))
-    requests = Requests(source=cell, area=area, target=torch.arange(2), counter=torch.arange(2))
-    x = torch.tensor([[[1.0]], [[0.0]]], dtype=torch.float64)  # channel 0: x = 1, channel 1: x = 0 (its pair)
-
-    def split(values: torch.Tensor) -> torch.Tensor:
-        return bridge_split(values, requests, 2, request_key=5, pad_key=6, normalise_sources=False)
-
-    linear = (split(x) - split(torch.zeros_like(x)))[0]
-    weights = area / area.sum() if normalised else area
-    assert torch.allclose(linear, weights.sqrt(), rtol=1e-12, atol=0.0), (linear, weights.sqrt())
 
 
 def test_temporal_correlation_against_bilinear_warping():

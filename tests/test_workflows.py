@@ -8,7 +8,11 @@ on a small workflow built here and broken on purpose; the problem must name the 
 from __future__ import annotations
 
 import copy
+import importlib
+import importlib.machinery
+import importlib.util
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -113,10 +117,6 @@ def test_every_node_has_a_display_name():
 
 def test_a_node_module_that_fails_to_import_disables_only_its_nodes(monkeypatch, caplog):
     """Any import error (not only a missing module) of one node module is logged and the other nodes load."""
-    import importlib
-    import importlib.util
-    import logging
-
     real_import = importlib.import_module
 
     def failing_import(name, package=None):
@@ -136,9 +136,6 @@ def test_a_node_module_that_fails_to_import_disables_only_its_nodes(monkeypatch,
 
 def test_pack_root_imports_without_a_package():
     """pytest may import the pack's __init__.py on its own (a folder name with dashes): no error, no nodes."""
-    import importlib.machinery
-    import importlib.util
-
     path = Path(__file__).resolve().parents[1] / "__init__.py"
     loader = importlib.machinery.SourceFileLoader("pack_root_alone", str(path))
     spec = importlib.util.spec_from_loader("pack_root_alone", loader, is_package=False)

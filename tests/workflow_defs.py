@@ -200,3 +200,9 @@ def all_definitions() -> dict:
     """Fixture ``/object_info`` plus this pack's nodes: what a ComfyUI with our pack installed serves."""
     base = fixture_object_info()
     return {**base, **pack_object_info(base)}
+
+
+def widget_defaults(node_class: type) -> dict:
+    """The required inputs of a fresh node in the frontend: each widget's default, a list's first entry."""
+    return {name: options.get("default", spec[0] if isinstance(spec, list) else None)
+            for name, (spec, options, *_) in node_class.INPUT_TYPES()["required"].items()}
