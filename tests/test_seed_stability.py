@@ -36,7 +36,8 @@ VIDEO_EXPECTED = {
 
 
 def scaled_rotation(scale: float, angle: float) -> torch.Tensor:
-    """The backward map p ↦ scale·R(angle)·(p − centre) + centre, [2, H, W]."""
+    """The backward map p ↦ scale·R(angle)·(p − centre) + centre, [2, H, W] (written here, not taken from a
+    shared test helper, so that the pinned inputs never change with one)."""
     height, width = SIZE
     centre = torch.tensor([width / 2, height / 2])[:, None, None]
     c, s = math.cos(angle) * scale, math.sin(angle) * scale
