@@ -32,10 +32,10 @@ from scipy import stats  # noqa: E402
 
 from benchmarks.synthetic_video import moving_texture_clip  # noqa: E402
 from temporal_noise.kernels import FILTER_KINDS, LowPassFilter, forward_diffuse, spectral_mix  # noqa: E402
-from temporal_noise.kernels.counter_rng import frame_noise  # noqa: E402
-from temporal_noise.kernels.flow_maps import map_from_backward_flow, sample_bilinear  # noqa: E402
-from temporal_noise.kernels.optical_flow import estimate_flow  # noqa: E402
-from temporal_noise.kernels.video_noise import video_noise  # noqa: E402
+from temporal_noise.kernels.motion.flow_maps import map_from_backward_flow, sample_bilinear  # noqa: E402
+from temporal_noise.kernels.motion.optical_flow import estimate_flow  # noqa: E402
+from temporal_noise.kernels.video.warped_noise import video_noise  # noqa: E402
+from temporal_noise.kernels.warp.counter_rng import frame_noise  # noqa: E402
 from temporal_noise.nodes.frequency_filter import filter_preview  # noqa: E402
 from temporal_noise.nodes.preview import noise_colour  # noqa: E402
 

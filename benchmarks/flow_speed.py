@@ -30,7 +30,7 @@ load_pack()
 import fake_comfy  # noqa: E402
 
 from benchmarks.synthetic_video import moving_texture_clip  # noqa: E402
-from temporal_noise.kernels.optical_flow import FLOW_PRESETS, estimate_flow  # noqa: E402
+from temporal_noise.kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow  # noqa: E402
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp  # noqa: E402
 from temporal_noise.nodes.optical_flow import OpticalFlow  # noqa: E402
 

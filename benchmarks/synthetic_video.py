@@ -15,13 +15,13 @@ from standalone import load_pack
 
 load_pack()
 
-from temporal_noise.kernels.camera_motion import (  # noqa: E402
+from temporal_noise.kernels.motion.camera_motion import (  # noqa: E402
     Schedule,
     camera_motion_flow,
     camera_transforms,
     invert_affine,
 )
-from temporal_noise.kernels.flow_sequence import FlowSequence  # noqa: E402
+from temporal_noise.kernels.motion.flow_sequence import FlowSequence  # noqa: E402
 
 WAVES = 24
 

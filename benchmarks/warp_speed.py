@@ -51,12 +51,12 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from temporal_noise.kernels.counter_rng import frame_noise  # noqa: E402
-from temporal_noise.kernels.flow_maps import identity_map  # noqa: E402
-from temporal_noise.kernels.hiwyn import hiwyn_variant, warp_hiwyn_upsampled  # noqa: E402
-from temporal_noise.kernels.noise_warp import METHODS, FrameStep, warp_noise_sequence  # noqa: E402
-from temporal_noise.kernels.warp_frame import Variant  # noqa: E402
-from temporal_noise.kernels.workspace import Workspace  # noqa: E402
+from temporal_noise.kernels.motion.flow_maps import identity_map  # noqa: E402
+from temporal_noise.kernels.warp.counter_rng import frame_noise  # noqa: E402
+from temporal_noise.kernels.warp.frame import Variant  # noqa: E402
+from temporal_noise.kernels.warp.hiwyn import hiwyn_variant, warp_hiwyn_upsampled  # noqa: E402
+from temporal_noise.kernels.warp.sequence import METHODS, FrameStep, warp_noise_sequence  # noqa: E402
+from temporal_noise.kernels.warp.workspace import Workspace  # noqa: E402
 
 TAICHI_MS = {256: (51.0, 29.0), 512: (208.0, 115.0), 1024: (841.0, 457.0)}  # (f64, f32), 4 channels
 VARIANTS = ("particle", "grid", "hiwyn2", "hiwyn4", "hiwyn8", "hiwyn8-upsampled")

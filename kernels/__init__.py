@@ -1,8 +1,11 @@
 """Pure-torch core of the pack: FreeInit and integral noise warping. No ComfyUI import here."""
 
-from .counter_rng import frame_noise
-from .diffusion import FLOW_SIGMA_MAX, PARAMETRISATIONS, forward_diffuse, noise_for_state, signal_fraction
-from .flow_maps import (
+from .freeinit.diffusion import FLOW_SIGMA_MAX, PARAMETRISATIONS, forward_diffuse, noise_for_state, signal_fraction
+from .freeinit.lowpass import FILTER_KINDS, LowPassFilter
+from .freeinit.passes import freeinit, iteration_seed, iteration_steps, reinitialise, seeded_noise
+from .freeinit.spectral_mix import spectral_mix
+from .layout import frame_count, time_axis
+from .motion.flow_maps import (
     identity_map,
     map_from_backward_flow,
     map_from_forward_flow,
@@ -10,17 +13,14 @@ from .flow_maps import (
     resize_flow,
     sample_bilinear,
 )
-from .freeinit import freeinit, iteration_seed, iteration_steps, reinitialise, seeded_noise
-from .hiwyn import warp_hiwyn, warp_hiwyn_upsampled
-from .latent_geometry import compress_time, degrade, latent_frame_count, pool_to_latent
-from .layout import frame_count, time_axis
-from .lowpass import FILTER_KINDS, LowPassFilter
-from .noise_warp import METHODS as WARP_METHODS
-from .noise_warp import FrameStep, warp_noise_sequence
-from .spectral_mix import spectral_mix
-from .warp_grid import warp_grid
-from .warp_particle import warp_particle
-from .workspace import Workspace
+from .video.latent_geometry import compress_time, degrade, latent_frame_count, pool_to_latent
+from .warp.counter_rng import frame_noise
+from .warp.grid import warp_grid
+from .warp.hiwyn import warp_hiwyn, warp_hiwyn_upsampled
+from .warp.particle import warp_particle
+from .warp.sequence import METHODS as WARP_METHODS
+from .warp.sequence import FrameStep, warp_noise_sequence
+from .warp.workspace import Workspace
 
 __all__ = [
     "FILTER_KINDS",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..kernels.camera_motion import camera_motion_flow
+from ..kernels.motion.camera_motion import camera_motion_flow
 from .preview import flow_preview
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
-from ..kernels.flow_sequence import FlowSequence
-from ..kernels.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow
-from ..kernels.video_noise import video_noise
+from ..kernels.motion.flow_sequence import FlowSequence
+from ..kernels.motion.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow
+from ..kernels.video.warped_noise import video_noise
 from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
 from .noise import TensorNoise
 from .preview import flow_preview, noise_colour

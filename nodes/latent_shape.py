@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..kernels.latent_geometry import latent_frame_count
+from ..kernels.video.latent_geometry import latent_frame_count
 from .validation import check_latent
 
 TEMPORAL_FACTOR_BY_CHANNELS = {12: 6, 16: 4, 48: 4, 128: 8}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..kernels.optical_flow import FLOW_PRESETS, estimate_flow
+from ..kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow
 from .preview import flow_preview
 from .progress import Progress
 from .validation import frames_from_images

@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..kernels.flow_sequence import FlowSequence
+from ..kernels.motion.flow_sequence import FlowSequence
 
 NOISE_RANGE = 2.5
 

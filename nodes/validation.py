@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from ..kernels import time_axis
-from ..kernels.flow_sequence import check_finite
+from ..kernels.motion.flow_sequence import check_finite
 
 
 def check_latent(samples: torch.Tensor, name: str) -> torch.Tensor:

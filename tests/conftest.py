@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the pack's root: standalone.py
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # test helpers such as fake_comfy.py
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools" / "workflows"))  # the workflow tools
 
 from standalone import load_pack
 

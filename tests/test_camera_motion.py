@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from temporal_noise.kernels.camera_motion import camera_motion_flow, camera_transforms
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow, camera_transforms
 from temporal_noise.nodes.camera_motion import CameraMotionFlow
 
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from scipy import stats
 
-from temporal_noise.kernels.counter_rng import (
+from temporal_noise.kernels.warp.counter_rng import (
     Stream,
     as_int64,
     counter_normals,
@@ -14,7 +14,7 @@ from temporal_noise.kernels.counter_rng import (
     stream_key,
     weyl_states,
 )
-from temporal_noise.kernels.workspace import Workspace
+from temporal_noise.kernels.warp.workspace import Workspace
 
 U64 = np.uint64
 
@@ -48,7 +48,7 @@ def test_hash_is_bit_exact_against_numpy_uint64():
     for key in (0, stream_key(0, 0, Stream.REQUEST), stream_key(2**64 - 1, 999, Stream.PAD, 3)):
         states = weyl_states(counters, 4)
         hashed = states.t().add(key).contiguous()
-        from temporal_noise.kernels.counter_rng import _fmix64_
+        from temporal_noise.kernels.warp.counter_rng import _fmix64_
 
         _fmix64_(hashed, torch.empty_like(hashed))
         expected = numpy_hash(counters.numpy(), 2, key)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from temporal_noise.kernels.flow_maps import (
+from temporal_noise.kernels.motion.flow_maps import (
     check_field,
     identity_map,
     map_from_backward_flow,

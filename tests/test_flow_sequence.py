@@ -5,8 +5,8 @@ import pytest
 import torch
 from scipy import ndimage
 
-from temporal_noise.kernels.camera_motion import camera_motion_flow
-from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
+from temporal_noise.kernels.motion.flow_sequence import FlowSequence
 
 
 def test_flow_sequence_validation():

@@ -16,13 +16,13 @@ from test_warp_statistics import MOTIONS, failures, linear
 from warp_maps import REVERSED_LOBE_BELOW, centre_octagon_map, wiggly_map
 from warp_reference import chi2_variance_bounds, point_winding_counts
 
-from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
-from temporal_noise.kernels.flow_maps import identity_map
-from temporal_noise.kernels.hiwyn import upsample_noise, warp_hiwyn, warp_hiwyn_upsampled
-from temporal_noise.kernels.polygon import cell_point_counts
+from temporal_noise.kernels.motion.flow_maps import identity_map
+from temporal_noise.kernels.warp.counter_rng import Stream, counter_normals, frame_noise, stream_key
+from temporal_noise.kernels.warp.hiwyn import upsample_noise, warp_hiwyn, warp_hiwyn_upsampled
+from temporal_noise.kernels.warp.polygon import cell_point_counts
 
 F64 = {"dtype": torch.float64}
-hiwyn_module = importlib.import_module("temporal_noise.kernels.hiwyn")  # the module, for monkeypatching
+hiwyn_module = importlib.import_module("temporal_noise.kernels.warp.hiwyn")  # the module, for monkeypatching
 
 
 POLYGON_KINDS = ["inside", "beyond_the_window", "negative", "self_intersecting", "vertices_on_rows"]

@@ -9,8 +9,8 @@ from workflow_defs import widget_defaults
 
 from benchmarks.synthetic_video import moving_texture_clip
 from temporal_noise import NODE_CLASS_MAPPINGS
-from temporal_noise.kernels.camera_motion import camera_motion_flow
-from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
+from temporal_noise.kernels.motion.flow_sequence import FlowSequence
 from temporal_noise.nodes import integral_noise_warp as warp_node_module
 from temporal_noise.nodes.camera_motion import CameraMotionFlow
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp

@@ -5,8 +5,8 @@ import pytest
 import torch
 from warp_reference import white_noise_report
 
-from temporal_noise.kernels.counter_rng import frame_noise
-from temporal_noise.kernels.latent_geometry import compress_time, degrade, latent_frame_count, pool_to_latent
+from temporal_noise.kernels.video.latent_geometry import compress_time, degrade, latent_frame_count, pool_to_latent
+from temporal_noise.kernels.warp.counter_rng import frame_noise
 
 
 def test_pool_is_block_sum_over_k():

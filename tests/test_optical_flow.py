@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.synthetic_video import moving_texture_clip, occlusion_clip
-from temporal_noise.kernels.optical_flow import FLOW_PRESETS, estimate_flow, grey_frames
+from temporal_noise.kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow, grey_frames
 from temporal_noise.nodes.optical_flow import OpticalFlow
 
 MARGIN = 12  # pixels near the border see content entering the frame: no flow can be right there
@@ -104,11 +104,11 @@ def test_on_pair_reports_each_pair_in_order():
     assert done == [0, 1, 2]
 
 
-@pytest.mark.parametrize("module", ["kernels/optical_flow.py", "nodes/optical_flow.py"])
+@pytest.mark.parametrize("module", ["kernels/motion/optical_flow.py", "nodes/optical_flow.py"])
 def test_modules_load_without_opencv(monkeypatch, module):
     """A fresh copy of the module executes while ``import cv2`` fails: OpenCV is only needed to compute."""
     monkeypatch.setitem(sys.modules, "cv2", None)
-    package = "temporal_noise." + module.split("/")[0]
+    package = "temporal_noise." + ".".join(module.split("/")[:-1])
     path = Path(__file__).resolve().parents[1] / module
     spec = importlib.util.spec_from_file_location(f"{package}._without_cv2", path)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))

@@ -4,8 +4,8 @@ import math
 
 import torch
 
-from temporal_noise.kernels.camera_motion import camera_motion_flow
-from temporal_noise.kernels.flow_sequence import FlowSequence
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
+from temporal_noise.kernels.motion.flow_sequence import FlowSequence
 from temporal_noise.nodes.camera_motion import CameraMotionFlow
 from temporal_noise.nodes.preview import flow_colour, flow_preview, noise_colour
 

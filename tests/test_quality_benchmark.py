@@ -4,9 +4,9 @@ Trains the CI plan of the tiny image and video UNets (a few minutes on 2 CPU cor
 under $TEMPORAL_NOISE_QUALITY_CACHE or ~/.cache/comfyui-temporal-noise/quality, keyed by a hash of the
 code), then checks with paired statistics over fixed seeds that
 
-* FreeInit (through ``kernels.freeinit``) raises frame-to-frame consistency, difference/std > 2, and lowers
+* FreeInit (through ``kernels.freeinit.passes``) raises frame-to-frame consistency, difference/std > 2, and lowers
   low-frequency flicker, without raising the Fréchet distance (paired bootstrap);
-* noise warped by ``kernels.noise_warp`` beats independent noise on warping error at every motion and
+* noise warped by ``kernels.warp.sequence`` beats independent noise on warping error at every motion and
   fixed noise at ≥ 2 px/frame; against independent noise, fixed noise adds sticking and warped noise removes
   it; warped noise keeps unit variance and the PSNR of independent noise (within 0.3 dB).
 

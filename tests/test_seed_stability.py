@@ -14,11 +14,11 @@ import math
 import pytest
 import torch
 
-from temporal_noise.kernels.camera_motion import camera_motion_flow
-from temporal_noise.kernels.flow_maps import identity_map
-from temporal_noise.kernels.flow_sequence import FlowSequence
-from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.video_noise import video_noise
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
+from temporal_noise.kernels.motion.flow_maps import identity_map
+from temporal_noise.kernels.motion.flow_sequence import FlowSequence
+from temporal_noise.kernels.video.warped_noise import video_noise
+from temporal_noise.kernels.warp.sequence import warp_noise_sequence
 
 SEED = 20261124
 SIZE = (18, 22)  # height, width

@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from temporal_noise.kernels.camera_motion import camera_motion_flow
-from temporal_noise.kernels.counter_rng import frame_noise
-from temporal_noise.kernels.flow_maps import map_from_backward_flow
-from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.video_noise import DEGRADATION_INDEX, video_noise
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
+from temporal_noise.kernels.motion.flow_maps import map_from_backward_flow
+from temporal_noise.kernels.video.warped_noise import DEGRADATION_INDEX, video_noise
+from temporal_noise.kernels.warp.counter_rng import frame_noise
+from temporal_noise.kernels.warp.sequence import warp_noise_sequence
 
 
 def test_video_of_exactly_one_vae_time_step_gives_one_latent_frame():

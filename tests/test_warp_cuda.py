@@ -3,11 +3,11 @@
 import pytest
 import torch
 
-from temporal_noise.kernels.counter_rng import Stream, _fmix64_, counter_normals, stream_key, weyl_states
-from temporal_noise.kernels.flow_maps import identity_map
-from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.warp_grid import warp_grid
-from temporal_noise.kernels.warp_particle import warp_particle
+from temporal_noise.kernels.motion.flow_maps import identity_map
+from temporal_noise.kernels.warp.counter_rng import Stream, _fmix64_, counter_normals, stream_key, weyl_states
+from temporal_noise.kernels.warp.grid import warp_grid
+from temporal_noise.kernels.warp.particle import warp_particle
+from temporal_noise.kernels.warp.sequence import warp_noise_sequence
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 

@@ -10,16 +10,16 @@ import torch
 from warp_maps import REVERSED_LOBE_BELOW, affine_map, centre_octagon_map, rough_map, wiggly_map
 from warp_reference import clipped_area, polygon_area, reference_areas, reference_octagons
 
-from temporal_noise.kernels.bridge import Requests, SourceGrid, bridge_split
-from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
-from temporal_noise.kernels.flow_maps import identity_map
-from temporal_noise.kernels.hiwyn import hiwyn_requests, warp_hiwyn
-from temporal_noise.kernels.polygon import cell_areas
-from temporal_noise.kernels.warp_grid import GRID, grid_requests, octagons, warp_grid
-from temporal_noise.kernels.warp_particle import PARTICLE, particle_requests, warp_particle
-from temporal_noise.kernels.workspace import Workspace
+from temporal_noise.kernels.motion.flow_maps import identity_map
+from temporal_noise.kernels.warp.bridge import Requests, SourceGrid, bridge_split
+from temporal_noise.kernels.warp.counter_rng import Stream, counter_normals, frame_noise, stream_key
+from temporal_noise.kernels.warp.grid import GRID, grid_requests, octagons, warp_grid
+from temporal_noise.kernels.warp.hiwyn import hiwyn_requests, warp_hiwyn
+from temporal_noise.kernels.warp.particle import PARTICLE, particle_requests, warp_particle
+from temporal_noise.kernels.warp.polygon import cell_areas
+from temporal_noise.kernels.warp.workspace import Workspace
 
-grid_module = importlib.import_module("temporal_noise.kernels.warp_grid")  # the module, not the function
+grid_module = importlib.import_module("temporal_noise.kernels.warp.grid")  # the module, not the function
 WARPS = {"particle": warp_particle, "grid": warp_grid,
          "hiwyn4": lambda *a, **k: warp_hiwyn(*a, upsample=4, **k)}
 
@@ -451,7 +451,7 @@ def test_dense_runs_give_the_same_requests_as_selected_octagons(matrix, monkeypa
 def test_cache_sized_chunks_give_the_warp_of_a_single_pass(method, monkeypatch):
     """The CPU's chunked bridge (fixed block by target ranges, extra requests by ranges, normals keyed per
     chunk) equals one pass over all requests (as on CUDA), up to the order of the ζ scatter-adds."""
-    bridge_module = importlib.import_module("temporal_noise.kernels.bridge")
+    bridge_module = importlib.import_module("temporal_noise.kernels.warp.bridge")
     height, width = 23, 29
     noise = frame_noise(4, height, width, seed=0, frame=0)
     m = affine_map(height, width, [[1.3, -0.2], [0.25, 1.2]], (0.37, -0.61))  # 3 × 3 windows: extra requests

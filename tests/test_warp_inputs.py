@@ -6,14 +6,14 @@ import torch
 from warp_maps import rough_map
 from warp_reference import chi2_variance_bounds, white_noise_report
 
-from temporal_noise.kernels.counter_rng import Stream, counter_normals, frame_noise, stream_key
-from temporal_noise.kernels.flow_maps import identity_map, sample_bilinear
-from temporal_noise.kernels.hiwyn import warp_hiwyn
-from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.warp_frame import warp_with
-from temporal_noise.kernels.warp_grid import GRID, warp_grid
-from temporal_noise.kernels.warp_particle import PARTICLE, warp_particle
-from temporal_noise.kernels.workspace import Workspace
+from temporal_noise.kernels.motion.flow_maps import identity_map, sample_bilinear
+from temporal_noise.kernels.warp.counter_rng import Stream, counter_normals, frame_noise, stream_key
+from temporal_noise.kernels.warp.frame import warp_with
+from temporal_noise.kernels.warp.grid import GRID, warp_grid
+from temporal_noise.kernels.warp.hiwyn import warp_hiwyn
+from temporal_noise.kernels.warp.particle import PARTICLE, warp_particle
+from temporal_noise.kernels.warp.sequence import warp_noise_sequence
+from temporal_noise.kernels.warp.workspace import Workspace
 
 WARPS = [warp_particle, warp_grid, lambda *a, **k: warp_hiwyn(*a, upsample=2, **k)]
 NOISE = frame_noise(4, 8, 10, seed=0, frame=0)

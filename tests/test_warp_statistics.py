@@ -13,13 +13,13 @@ import pytest
 import torch
 from warp_reference import chi2_variance_bounds, white_noise_report
 
-from temporal_noise.kernels.counter_rng import frame_noise
-from temporal_noise.kernels.flow_maps import identity_map, sample_bilinear
-from temporal_noise.kernels.hiwyn import warp_hiwyn
-from temporal_noise.kernels.latent_geometry import pool_to_latent
-from temporal_noise.kernels.noise_warp import warp_noise_sequence
-from temporal_noise.kernels.warp_grid import warp_grid
-from temporal_noise.kernels.warp_particle import warp_particle
+from temporal_noise.kernels.motion.flow_maps import identity_map, sample_bilinear
+from temporal_noise.kernels.video.latent_geometry import pool_to_latent
+from temporal_noise.kernels.warp.counter_rng import frame_noise
+from temporal_noise.kernels.warp.grid import warp_grid
+from temporal_noise.kernels.warp.hiwyn import warp_hiwyn
+from temporal_noise.kernels.warp.particle import warp_particle
+from temporal_noise.kernels.warp.sequence import warp_noise_sequence
 
 SIZE = 64
 

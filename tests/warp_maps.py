@@ -2,8 +2,8 @@
 
 import torch
 
-from temporal_noise.kernels.flow_maps import identity_map
-from temporal_noise.kernels.warp_grid import OCTAGON_OFFSETS
+from temporal_noise.kernels.motion.flow_maps import identity_map
+from temporal_noise.kernels.warp.grid import OCTAGON_OFFSETS
 
 # the centre pixel's octagon of a 3 × 3 frame (centre_octagon_map): a figure eight spanning 5 cells whose
 # lobes cross at (1.5, 3.2), the reversed one below the frame

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from temporal_noise.kernels.flow_maps import sample_bilinear
+from temporal_noise.kernels.motion.flow_maps import sample_bilinear
 
 from .features import layout_features, pooled_features
 

@@ -1,6 +1,6 @@
 """Camera motions with exact backward maps: pan, rotation and zoom about the image centre.
 
-The motion between consecutive frames is the pack's camera motion (``kernels.camera_motion``: a similarity
+The motion between consecutive frames is the pack's camera motion (``kernels.motion.camera_motion``: a similarity
 p' = A(p − c) + c + d per frame step), so the backward maps are those its FLOW gives the warp nodes. Frame t
 shows the scene at P_t(q) for its pixel centres q, where P_t maps frame t to the middle frame r = T // 2
 (P_r = id, P_t = P_{t−1} ∘ back for t > r, P_t = P_{t+1} ∘ step for t < r): the content moves through the
@@ -13,8 +13,13 @@ from dataclasses import dataclass
 
 import torch
 
-from temporal_noise.kernels.camera_motion import apply_affine, camera_motion_flow, camera_transforms, invert_affine
-from temporal_noise.kernels.flow_maps import identity_map
+from temporal_noise.kernels.motion.camera_motion import (
+    apply_affine,
+    camera_motion_flow,
+    camera_transforms,
+    invert_affine,
+)
+from temporal_noise.kernels.motion.flow_maps import identity_map
 
 from .scenes import FRAMES, SIZE
 

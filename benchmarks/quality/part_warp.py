@@ -1,7 +1,7 @@
 """Part B: SDEdit of camera-moving videos, frame by frame with the image UNet, under five noise modes.
 
 Noise modes: independent per frame, one fixed frame for all, particle- and grid-warped along the known
-motion by the pack's kernels (``kernels.noise_warp.warp_noise_sequence``), and a bilinear resampling of the
+motion by the pack's kernels (``kernels.warp.sequence.warp_noise_sequence``), and a bilinear resampling of the
 previous frame's noise (a naive baseline kept here, not in the pack: it blurs the noise and lowers its
 variance). Metrics per seed: warping error along the known motion, PSNR to the input, sticking, detail and
 the noise's own standard deviation.
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import torch
 
 from temporal_noise.kernels import seeded_noise
-from temporal_noise.kernels.flow_maps import sample_bilinear
-from temporal_noise.kernels.noise_warp import warp_noise_sequence
+from temporal_noise.kernels.motion.flow_maps import sample_bilinear
+from temporal_noise.kernels.warp.sequence import warp_noise_sequence
 
 from . import metrics
 from .metrics import visible

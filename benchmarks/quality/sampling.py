@@ -49,7 +49,7 @@ def sample_video(model: TinyUNet, start: torch.Tensor, steps: int) -> torch.Tens
 def run_freeinit(model: TinyUNet, seeds: list[int], initial_noise: torch.Tensor, lowpass: LowPassFilter,
                  iterations: int, steps: int, coarse_to_fine: bool,
                  baseline: torch.Tensor | None = None) -> tuple[list[torch.Tensor], list[int]]:
-    """Every FreeInit iteration's videos and the step counts, through ``kernels.freeinit``.
+    """Every FreeInit iteration's videos and the step counts, through ``kernels.freeinit.passes``.
 
     The kernels' loop does the reinitialisation (forward diffusion with the same ε to σ of t = 999, the
     spectral mix with fresh noise η_i = ``seeded_noise(iteration_seed(seed, i))`` per video). ``baseline``,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import torch
 
-from temporal_noise.kernels.flow_maps import identity_map
+from temporal_noise.kernels.motion.flow_maps import identity_map
 
 SIZE = 32
 FRAMES = 8

@@ -1,6 +1,6 @@
 """Every bundled workflow runs in a real ComfyUI (``--cpu``), as a user would queue it after picking models.
 
-Each ``workflows/*.json`` is converted to the API prompt the frontend would send (tests/workflow_api.py, with
+Each ``workflows/*.json`` is converted to the API prompt the frontend would send (tools/workflows/workflow_api.py, with
 the live server's ``/object_info``), then shrunk to CPU size (8 frames, 64 px, 2 steps, 2 FreeInit passes);
 model file names are replaced by the harness's random-weight files and the input video by a generated clip.
 The run must succeed and every output node must have written its files, with the frames and sizes the

@@ -38,9 +38,9 @@ from collections.abc import Callable
 import torch
 
 from .bridge import WINDOW, Requests, SourceGrid
+from .frame import Variant, warp_with
+from .particle import FOOTPRINT_SLOTS, bilinear_footprint, footprint_offsets
 from .polygon import cell_areas, shoelace_area
-from .warp_frame import Variant, warp_with
-from .warp_particle import FOOTPRINT_SLOTS, bilinear_footprint, footprint_offsets
 from .workspace import Workspace
 
 AreaFunction = Callable[[torch.Tensor, int, int, bool], torch.Tensor]  # (octagons, rows, cols, contained) → areas

@@ -1,6 +1,6 @@
-"""Write the pack's example workflows ``workflows/*.json`` (run: ``python tests/build_workflows.py``).
+"""Write the pack's example workflows ``workflows/*.json`` (run: ``python tools/workflows/build_workflows.py``).
 
-Each workflow is built from the node definitions (tests/workflow_defs.py) so slots, widget order and links are
+Each workflow is built from the node definitions (``workflow_defs.py``) so slots, widget order and links are
 what the ComfyUI frontend saves; ``tests/test_workflows.py`` then checks the files independently of this script.
 Edit a workflow here and rebuild, or edit it in ComfyUI and save it over the file: the checks hold either way.
 """
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+PACK_ROOT = HERE.parents[1]
+sys.path.insert(0, str(PACK_ROOT))
 sys.path.insert(0, str(HERE))
 
 from standalone import load_pack  # noqa: E402
@@ -24,7 +25,7 @@ load_pack()
 from workflow_builder import Graph, Node  # noqa: E402
 from workflow_defs import all_definitions  # noqa: E402
 
-WORKFLOWS_DIR = HERE.parent / "workflows"
+WORKFLOWS_DIR = PACK_ROOT / "workflows"
 GAP = 70  # vertical space between stacked nodes (their title bars are 30 px)
 
 SD15_CHECKPOINT = "v1-5-pruned-emaonly-fp16.safetensors"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..motion.flow_maps import check_field
 from .bridge import Requests, bridge_split
 from .counter_rng import Stream, stream_key
-from .flow_maps import check_field
 from .workspace import Workspace
 
 RequestBuilder = Callable[[torch.Tensor, torch.Tensor | None, int, Workspace], Requests]

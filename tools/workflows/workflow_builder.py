@@ -1,6 +1,6 @@
 """Build UI workflow JSON (format 0.4) as the ComfyUI frontend saves it, from node definitions.
 
-Used to write the pack's ``workflows/*.json`` (``tests/build_workflows.py``) and, in tests, small workflows that
+Used to write the pack's ``workflows/*.json`` (``build_workflows.py``) and, in tests, small workflows that
 are then broken on purpose. Widget values are given by input name; the rest (order, defaults, the seed-control
 value, VideoHelperSuite's dict form, slot indices, link lists) follows the definitions as the frontend does.
 """

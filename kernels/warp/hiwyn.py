@@ -40,9 +40,9 @@ import torch
 
 from .bridge import Requests
 from .counter_rng import CPU_CHUNK, Stream, counter_normals, normals_from_states, stream_key, weyl_states
+from .frame import Variant, warp_batch, warp_with
+from .grid import largest_window, octagon_windows, polygon_requests, window_outside
 from .polygon import cell_point_counts, polygons_per_scanline_pass, scanline_crossings
-from .warp_frame import Variant, warp_batch, warp_with
-from .warp_grid import largest_window, octagon_windows, polygon_requests, window_outside
 from .workspace import Workspace
 
 

@@ -17,11 +17,11 @@ from collections.abc import Callable
 
 import torch
 
+from ..motion.flow_maps import check_field
 from .counter_rng import Stream, as_int64, frame_noise, stream_key
-from .flow_maps import check_field
-from .warp_frame import Variant
-from .warp_grid import GRID
-from .warp_particle import PARTICLE
+from .frame import Variant
+from .grid import GRID
+from .particle import PARTICLE
 from .workspace import Workspace
 
 METHODS = {"grid": GRID, "particle": PARTICLE}

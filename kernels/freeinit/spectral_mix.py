@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .layout import time_axis
+from ..layout import time_axis
 from .lowpass import LowPassFilter
 
 

@@ -20,11 +20,11 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from .counter_rng import frame_noise
-from .flow_maps import map_from_backward_flow
-from .flow_sequence import FlowSequence
+from ..motion.flow_maps import map_from_backward_flow
+from ..motion.flow_sequence import FlowSequence
+from ..warp.counter_rng import frame_noise
+from ..warp.sequence import warp_noise_sequence
 from .latent_geometry import compress_time, degrade, pool_to_latent
-from .noise_warp import warp_noise_sequence
 
 DEGRADATION_INDEX = 1  # counter-RNG item index of the fresh noise for ``degrade`` (the warp uses index 0)
 

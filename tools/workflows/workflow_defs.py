@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-OBJECT_INFO_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "object_info.json"
+OBJECT_INFO_FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "object_info.json"
 
 WIDGET_TYPES = ("INT", "FLOAT", "BOOLEAN", "STRING", "COMBO")
 CONTROL_VALUES = ("fixed", "increment", "decrement", "randomize")

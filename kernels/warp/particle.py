@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from .bridge import WINDOW, Requests, SourceGrid
-from .warp_frame import Variant, warp_with
+from .frame import Variant, warp_with
 from .workspace import Workspace
 
 FOOTPRINT_SLOTS = (0, 1, 3, 4)  # window slots u + 3v of the four bilinear corners
