@@ -23,19 +23,46 @@ def model_sampling(model):
     return model.get_model_object("model_sampling")
 
 
+# Prediction types (comfy/model_sampling.py) by their noise maths, as names: a ComfyUI may lack the newer ones.
+# EPS, V_PREDICTION, EDM and X0 derive from EPS; CogVideoX's V_PREDICTION_DDPM has EPS's noise_scaling.
+VP_TYPES = ("EPS", "V_PREDICTION_DDPM")
+# Image-to-image predictors (Lotus; Wan FlowRVS): their samplers start from the input, not from noise.
+IMAGE_TO_IMAGE_TYPES = ("IMG_TO_IMG", "IMG_TO_IMG_FLOW", "IMG_TO_IMG_VELOCITY")
+
+
 def parametrisation(model) -> str:
-    """``"flow"`` for CONST (rectified-flow) models, ``"vp"`` for EPS/V-prediction ones."""
+    """``"flow"`` for CONST (rectified-flow) models, ``"vp"`` for EPS-like ones (EPS, V-prediction, EDM, X0,
+    CogVideoX's V_PREDICTION_DDPM); a ValueError naming the prediction type for any other."""
     import comfy.model_sampling
 
     sampling = model_sampling(model)
-    if isinstance(sampling, comfy.model_sampling.CONST):
+    known = {name: getattr(comfy.model_sampling, name) for name in (*VP_TYPES, *IMAGE_TO_IMAGE_TYPES, "CONST")
+             if hasattr(comfy.model_sampling, name)}
+    if isinstance(sampling, tuple(known[name] for name in IMAGE_TO_IMAGE_TYPES if name in known)):
+        raise ValueError(f"model: this model is an image-to-image predictor ({prediction_type(sampling)}): its "
+                         f"sampler starts from the input image, not from noise, so FreeInit has no noise to "
+                         f"reinitialise")
+    if "CONST" in known and isinstance(sampling, known["CONST"]):
         return "flow"
-    if isinstance(sampling, comfy.model_sampling.EPS) and not isinstance(sampling, comfy.model_sampling.IMG_TO_IMG):
+    if isinstance(sampling, tuple(known[name] for name in VP_TYPES if name in known)):
         return "vp"
-    raise ValueError(
-        f"model: FreeInit supports EPS, V-prediction and flow (CONST) models; this model samples with "
-        f"{type(sampling).__name__}"
-    )
+    raise ValueError(f"model: FreeInit supports EPS, V-prediction, EDM, X0, V_PREDICTION_DDPM and flow (CONST) "
+                     f"models; this model samples with {prediction_type(sampling)}, whose noise schedule it does "
+                     f"not know")
+
+
+def prediction_type(sampling) -> str:
+    """The prediction type's class name: core builds ``model_sampling`` as a class deriving from a schedule
+    (a torch module) and a prediction type, named ModelSampling whatever the type."""
+    for cls in type(sampling).__mro__:
+        if not issubclass(cls, torch.nn.Module) and cls is not object:
+            return cls.__name__
+    return type(sampling).__name__
+
+
+def noise_scale(model) -> float:
+    """The standard deviation of a flow model's noise (CONST's ``noise_scale``, ComfyUI 0.33+; 1 elsewhere)."""
+    return float(getattr(model_sampling(model), "noise_scale", 1.0))
 
 
 def schedule(model, steps: int, sampler_name: str, scheduler: str, denoise: float) -> torch.Tensor:
@@ -61,10 +88,12 @@ def reinit_sigma(model, first_sigma: float, kind: str) -> float:
 
 
 def to_model_space(model, samples: torch.Tensor) -> torch.Tensor:
-    """A LATENT's samples as the sampler sees them (``process_latent_in``; an all-zero latent stays zero)."""
+    """A LATENT's samples as the sampler sees them (``process_latent_in``; an all-zero latent stays zero), in
+    units of its noise: a flow model with ``noise_scale`` s samples (1−σ)·x0 + σ·s·n, which is s times the
+    unit-variance state of x0 / s, so the kernels' maths applies to x0 / s."""
     if torch.count_nonzero(samples) == 0:
         return samples.float()
-    return model.get_model_object("process_latent_in")(samples.float())
+    return model.get_model_object("process_latent_in")(samples.float()) / noise_scale(model)
 
 
 def ade_conflicts(model) -> list[str]:
@@ -89,6 +118,27 @@ def ade_conflicts(model) -> list[str]:
     if active:
         reasons.append(f"its sample settings ({', '.join(active)}) replace the noise we pass to the sampler")
     return reasons
+
+
+def freenoise_conflict(model) -> str | None:
+    """Why core context windows on this MODEL change the noise we pass to the sampler (None if they do not)."""
+    handler = getattr(model, "model_options", {}).get("context_handler")
+    if not getattr(handler, "freenoise", False):
+        return None
+    return ("core context windows with freenoise on (the default of Wan and LTXV Context Windows, an advanced "
+            "input) overwrite every latent frame after the first window with shuffled copies of earlier frames of "
+            "the noise we pass to the sampler")
+
+
+def warn_about_noise_conflicts(node: str, model) -> None:
+    """Log a warning for each setting on the MODEL that replaces or scrambles the noise a FreeInit node makes."""
+    for reason in ade_conflicts(model):
+        logging.warning("[TemporalNoise] %s: AnimateDiff-Evolved is active on this MODEL and %s. Use default ADE "
+                        "sample settings without iteration options with this node.", node, reason)
+    freenoise = freenoise_conflict(model)
+    if freenoise:
+        logging.warning("[TemporalNoise] %s: %s, so FreeInit's passes do not start from the noise FreeInit made. "
+                        "Set freenoise to false on the context-windows node.", node, freenoise)
 
 
 def warn_if_reinit_keeps_little(node: str, sigma: float, kind: str) -> None:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import logging
-
 import torch
 
 from ..kernels import LowPassFilter, freeinit, iteration_seed, iteration_steps, noise_for_state, seeded_noise
 from .comfy_model import (
-    ade_conflicts,
     is_max_denoise,
     parametrisation,
     reinit_sigma,
     schedule,
     to_model_space,
+    warn_about_noise_conflicts,
     warn_if_reinit_keeps_little,
 )
 from .frequency_filter import FILTER_TYPE
 from .progress import Progress
-from .validation import check_latent, check_noise
+from .sampler_latent import sampler_latent, sampler_output
+from .validation import check_noise
 
 
 def sampler_inputs() -> dict:
@@ -41,12 +40,6 @@ def sampler_inputs() -> dict:
             "Fraction of the schedule to run; below 1 the first pass starts from the partially noised input, "
             "later passes from the previous result re-noised to the same level.")}),
     }
-
-
-def warn_about_ade(model) -> None:
-    for reason in ade_conflicts(model):
-        logging.warning("[TemporalNoise] FreeInit Sampler: AnimateDiff-Evolved is active on this MODEL and %s. "
-                        "Use default ADE sample settings without iteration options with this node.", reason)
 
 
 class FreeInitSampler:
@@ -104,9 +97,9 @@ class FreeInitSampler:
         if not denoise > 0:
             raise ValueError(f"denoise must be > 0 (with 0 there is nothing to sample), got {denoise}")
         lowpass = filter if filter is not None else LowPassFilter()
-        warn_about_ade(model)
+        warn_about_noise_conflicts("FreeInit Sampler", model)
 
-        latent = check_latent(comfy.sample.fix_empty_latent_channels(model, latent_image["samples"]), "latent_image")
+        latent = sampler_latent(model, latent_image, "latent_image")
         if initial_noise is None:
             noise = comfy.sample.prepare_noise(latent, seed, latent_image.get("batch_index"))
         else:
@@ -134,8 +127,8 @@ class FreeInitSampler:
                 progress.advance_to(offset + step + 1, preview)
 
             progress.advance(0)  # honours Cancel between passes
-            samples = comfy.sample.sample(
-                model, start.to("cpu", torch.float32), pass_steps, cfg, sampler_name, scheduler, positive,
+            samples = comfy.sample.sample(  # a copy: samplers may write into the noise (core's FreeNoise does)
+                model, start.to("cpu", torch.float32, copy=True), pass_steps, cfg, sampler_name, scheduler, positive,
                 negative, latent, denoise=denoise, noise_mask=latent_image.get("noise_mask"), callback=callback,
                 disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed)
             progress.advance_to(offset + pass_steps)
@@ -149,8 +142,7 @@ class FreeInitSampler:
             return seeded_noise(latent, iteration_seed(seed, i)) if fixed_fresh is None else fixed_fresh
 
         freeinit(sample_pass, noise.float(), step_counts, fresh, reinit_sigmas, kind, lowpass)
-        final = {**latent_image, "samples": results[-1]}
-        return (final, {"samples": torch.cat(results, dim=-1)})
+        return (sampler_output(latent_image, results[-1]), {"samples": torch.cat(results, dim=-1)})
 
 
 NODE_CLASS_MAPPINGS = {"TemporalNoiseFreeInitSampler": FreeInitSampler}

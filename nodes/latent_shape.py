@@ -47,6 +47,23 @@ class LatentShape:
         return noise.unflatten(1, (self.batch, self.channels)).permute(1, 2, 0, 3, 4)
 
 
+def is_nested(samples) -> bool:
+    """A nested latent of several streams (``comfy.nested_tensor.NestedTensor``, ComfyUI 0.33+: LTX-2 and
+    MiniMax H3 audio+video, the video stream first)."""
+    return bool(getattr(samples, "is_nested", False))
+
+
+def video_stream(samples, name: str) -> torch.Tensor:
+    """A LATENT's samples, or the video stream (the first) of a nested audio+video latent."""
+    if not is_nested(samples):
+        return samples
+    video = samples.unbind()[0]
+    if not isinstance(video, torch.Tensor) or video.ndim != 5:
+        raise ValueError(f"{name} is a nested latent whose first stream is not a video latent [B, C, T, H, W] "
+                         f"(got {getattr(video, 'shape', type(video).__name__)}); connect a video latent")
+    return video
+
+
 def shape_of_latent(samples: torch.Tensor, video_frames: int, frame_size: tuple[int, int],
                     temporal_factor: int = 0) -> LatentShape:
     """The shape to fill for a LATENT's ``samples`` and a video of ``video_frames`` frames of ``frame_size``.

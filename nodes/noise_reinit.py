@@ -8,9 +8,17 @@ import math
 import torch
 
 from ..kernels import FLOW_SIGMA_MAX, LowPassFilter, iteration_seed, noise_for_state, reinitialise, seeded_noise
-from .comfy_model import is_max_denoise, parametrisation, reinit_sigma, to_model_space, warn_if_reinit_keeps_little
+from .comfy_model import (
+    is_max_denoise,
+    parametrisation,
+    reinit_sigma,
+    to_model_space,
+    warn_about_noise_conflicts,
+    warn_if_reinit_keeps_little,
+)
 from .frequency_filter import FILTER_TYPE
 from .noise import TensorNoise
+from .sampler_latent import refuse_nested, sampler_latent
 from .validation import check_latent, check_noise
 
 
@@ -64,9 +72,11 @@ class FreeInitNoiseReinit:
         import comfy.sample
 
         lowpass = filter if filter is not None else LowPassFilter()
+        warn_about_noise_conflicts("Noise Reinit", model)
+        refuse_nested(samples["samples"], "samples")
         x0 = to_model_space(model, check_latent(samples["samples"], "samples"))
         start = latent_image if latent_image is not None else {"samples": torch.zeros_like(samples["samples"])}
-        latent = comfy.sample.fix_empty_latent_channels(model, start["samples"])
+        latent = sampler_latent(model, start, "latent_image")
         check_noise(latent, x0, "latent_image")
         if sigmas.ndim != 1 or len(sigmas) < 2 or not (float(sigmas[0]) > 0 and math.isfinite(float(sigmas[0]))):
             raise ValueError(f"sigmas must be a schedule of at least 2 values starting at a finite sigma above 0, "

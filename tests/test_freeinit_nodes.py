@@ -28,6 +28,11 @@ def run_sampler(latent, **overrides):
     return FreeInitSampler().sample(**arguments)
 
 
+def wan_like(sampling):
+    """A model with Wan 2.1's latent format (16 channels, [B, C, T, H, W])."""
+    return fake_comfy.FakeModel(sampling, latent_format=fake_comfy.Wan21())
+
+
 def test_every_input_has_a_tooltip_and_every_node_a_description(fake_comfy):
     for node in (FreeInitSampler, FreeInitFrequencyFilter, FreeInitNoiseReinit):
         inputs = node.INPUT_TYPES()
@@ -105,7 +110,7 @@ def test_deterministic_for_a_seed_and_different_across_seeds(fake_comfy):
 
 def test_video_latents_and_flow_models(fake_comfy):
     latent = torch.zeros(1, 16, 5, 8, 8)
-    final, every = run_sampler(latent, model=fake_comfy.FakeModel(fake_comfy.CONST()), iterations=2)
+    final, every = run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=2)
     assert final["samples"].shape == latent.shape and every["samples"].shape == (1, 16, 5, 8, 16)
     # schedule starts at σ = 1; the flow model is re-noised to σ(t = 999/1000) < 1, not to pure noise
     calls = fake_comfy.SAMPLE_CALLS
@@ -131,7 +136,7 @@ def test_fresh_noise_input_gives_every_reinitialisation_its_high_frequencies(fak
     latent = torch.zeros(1, 16, 5, 8, 8)
     fresh = torch.randn(latent.shape, generator=torch.Generator().manual_seed(7))
     noise = types.SimpleNamespace(seed=2, generate_noise=lambda latent_dict: fresh.clone())
-    run_sampler(latent, model=fake_comfy.FakeModel(fake_comfy.CONST()), iterations=3, fresh_noise=noise)
+    run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=3, fresh_noise=noise)
     calls = fake_comfy.SAMPLE_CALLS
     sigma = fake_comfy.CONST().percent_to_sigma(0.001)
     for i in (1, 2):
@@ -145,10 +150,10 @@ def test_warns_when_the_reinitialisation_keeps_almost_nothing_of_the_result(fake
     FreeInit barely works there, and the user is told; the SD-like EPS model keeps 6.8 % and is not."""
     latent = torch.zeros(1, 16, 5, 8, 8)
     with caplog.at_level(logging.WARNING):
-        run_sampler(latent, iterations=2)
+        run_sampler(latent, model=wan_like(fake_comfy.EPS()), iterations=2)
     assert "gain little from FreeInit" not in caplog.text
     with caplog.at_level(logging.WARNING):
-        run_sampler(latent, model=fake_comfy.FakeModel(fake_comfy.CONST()), iterations=2)
+        run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=2)
     assert "keeps 0.033 % of each pass's result" in caplog.text and "gain little from FreeInit" in caplog.text
 
 
@@ -292,9 +297,8 @@ def test_every_pass_gets_the_seed_the_noise_mask_and_keeps_the_latents_other_ent
 def test_sampler_fills_the_latent_that_comfyui_fixes_for_the_model(fake_comfy):
     """ComfyUI's fix_empty_latent_channels gives an empty latent the model's channels (e.g. 4 → 16): the noise
     and the result must have the fixed shape."""
-    fake_comfy.sample.fix_empty_latent_channels = lambda model, latent: torch.zeros(latent.shape[0], 16,
-                                                                                    *latent.shape[2:])
-    final, _ = run_sampler(torch.zeros(4, 4, 8, 8), iterations=2)
+    final, _ = run_sampler(torch.zeros(4, 4, 8, 8), iterations=2,
+                           model=fake_comfy.FakeModel(latent_format=fake_comfy.SD3()))
     assert fake_comfy.SAMPLE_CALLS[0]["noise"].shape == (4, 16, 8, 8)
     assert final["samples"].shape == (4, 16, 8, 8)
 
