@@ -7,8 +7,8 @@ import torch
 from ..kernels.motion.flow_sequence import FlowSequence
 from ..kernels.motion.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow
 from ..kernels.video.warped_noise import video_noise
-from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
-from .noise import TensorNoise
+from .latent_shape import LatentShape, shape_from_factors, shape_of_latent, video_stream
+from .noise import FREENOISE_NOTE, TensorNoise
 from .preview import flow_preview, noise_colour
 from .progress import Progress
 from .validation import frames_from_images, frames_of_mask
@@ -101,7 +101,8 @@ class IntegralNoiseWarp:
         frames = None if images is None else frames_from_images(images)
         video_frames, frame_size = _video_extent(frames, flow)
         if latent is not None:
-            shape = shape_of_latent(latent["samples"], video_frames, frame_size, temporal_factor)
+            video = video_stream(latent["samples"], "latent")  # a nested latent's noise is its video stream's
+            shape = shape_of_latent(video, video_frames, frame_size, temporal_factor)
         else:
             shape = shape_from_factors(video_frames, frame_size, channels, spatial_factor, temporal_factor)
         mask = None if degradation_mask is None else frames_of_mask(
@@ -124,7 +125,7 @@ class IntegralNoiseWarp:
         samples = shape.arrange(noise)
         preview = _preview(noise[:, : shape.channels], frames, flow, shape)
         progress.advance()
-        return (TensorNoise(samples, seed, "Integral Noise Warp"), {"samples": samples}, preview)
+        return (TensorNoise(samples, seed, "Integral Noise Warp", FREENOISE_NOTE), {"samples": samples}, preview)
 
 
 def _video_extent(frames: torch.Tensor | None, flow: FlowSequence | None) -> tuple[int, tuple[int, int]]:

@@ -28,20 +28,26 @@ def sampler_latent(model, latent: dict, name: str) -> torch.Tensor:
     samples = latent["samples"]
     refuse_nested(samples, name)
     check_latent(samples, name)  # before core touches it: its errors would show a reshaped latent
-    fix = comfy.sample.fix_empty_latent_channels
-    parameters = inspect.signature(fix).parameters
-    ratios = {key: latent.get(key) for key in DOWNSCALE_RATIO_KEYS if key in parameters}
-    samples = fix(model, samples, **ratios)
+    ratios = {key: latent.get(key) for key in DOWNSCALE_RATIO_KEYS} if takes_downscale_ratios() else {}
+    samples = comfy.sample.fix_empty_latent_channels(model, samples, **ratios)
     refuse_nested(samples, name)  # an empty MiniMax H3 AV latent becomes audio+video here
     check_fits_model(model, samples, name)
     return samples
 
 
 def sampler_output(latent: dict, samples: torch.Tensor) -> dict:
-    """The LATENT a core sampler returns: the input's entries but the downscale ratios, new samples."""
-    out = {key: value for key, value in latent.items() if key not in DOWNSCALE_RATIO_KEYS}
-    out["samples"] = samples
-    return out
+    """The LATENT a core sampler returns: the input's entries with new samples (and, where core uses the
+    downscale ratios, without them)."""
+    dropped = DOWNSCALE_RATIO_KEYS if takes_downscale_ratios() else ()
+    return {**{key: value for key, value in latent.items() if key not in dropped}, "samples": samples}
+
+
+def takes_downscale_ratios() -> bool:
+    """Whether this ComfyUI's ``fix_empty_latent_channels`` takes the latent's downscale ratios."""
+    import comfy.sample
+
+    parameters = inspect.signature(comfy.sample.fix_empty_latent_channels).parameters
+    return all(key in parameters for key in DOWNSCALE_RATIO_KEYS)
 
 
 def refuse_nested(samples, name: str) -> None:

@@ -50,7 +50,8 @@ class CONST:
     sigma_max = 1.0
 
     def noise_scaling(self, sigma, noise, latent_image, max_denoise=False):
-        return sigma * noise + (1.0 - sigma) * latent_image
+        scale = getattr(self, "noise_scale", 1.0)  # 0.33's ModelSamplingDiscreteFlow sets it; 0.3.64 has none
+        return sigma * (scale * noise) + (1.0 - sigma) * latent_image
 
     def percent_to_sigma(self, percent):
         shift = 3.0
