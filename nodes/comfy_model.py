@@ -26,7 +26,7 @@ def model_sampling(model):
 # Prediction types (comfy/model_sampling.py) by their noise maths, as names: a ComfyUI may lack the newer ones.
 # EPS, V_PREDICTION, EDM and X0 derive from EPS; CogVideoX's V_PREDICTION_DDPM has EPS's noise_scaling.
 VP_TYPES = ("EPS", "V_PREDICTION_DDPM")
-# Image-to-image predictors (Lotus; Wan FlowRVS): their samplers start from the input, not from noise.
+# Image-to-image predictors (Lotus; Wan FlowRVS): they map an input image to the output, not noise.
 IMAGE_TO_IMAGE_TYPES = ("IMG_TO_IMG", "IMG_TO_IMG_FLOW", "IMG_TO_IMG_VELOCITY")
 
 
@@ -39,8 +39,8 @@ def parametrisation(model) -> str:
     known = {name: getattr(comfy.model_sampling, name) for name in (*VP_TYPES, *IMAGE_TO_IMAGE_TYPES, "CONST")
              if hasattr(comfy.model_sampling, name)}
     if isinstance(sampling, tuple(known[name] for name in IMAGE_TO_IMAGE_TYPES if name in known)):
-        raise ValueError(f"model: this model is an image-to-image predictor ({prediction_type(sampling)}): its "
-                         f"sampler starts from the input image, not from noise, so FreeInit has no noise to "
+        raise ValueError(f"model: this model is an image-to-image predictor ({prediction_type(sampling)}): it maps "
+                         f"an input image to its output rather than denoising noise, so FreeInit has no noise to "
                          f"reinitialise")
     if "CONST" in known and isinstance(sampling, known["CONST"]):
         return "flow"
