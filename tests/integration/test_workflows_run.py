@@ -123,11 +123,17 @@ def live_definitions(comfyui: ComfyServer) -> dict:
 
 
 def test_our_node_definitions_match_the_live_server(live_definitions: dict) -> None:
-    """The CI checks build our nodes' /object_info entries themselves: they must be what ComfyUI serves."""
-    ours = pack_object_info(fixture_object_info())
+    """The CI checks build our nodes' /object_info entries themselves: they must be what ComfyUI serves. Core's
+    sampler and scheduler lists grow between releases, so they are taken from the live KSampler, and FreeInit
+    Sampler must offer exactly KSampler's."""
+    ours = pack_object_info(live_definitions)
     for name in NODE_CLASS_MAPPINGS:
         for key in ("input", "input_order", "output", "output_name", "output_is_list", "category"):
             assert ours[name][key] == live_definitions[name][key], f"{name} {key}"
+    ksampler = live_definitions["KSampler"]["input"]["required"]
+    freeinit = live_definitions["TemporalNoiseFreeInitSampler"]["input"]["required"]
+    for name in ("sampler_name", "scheduler"):
+        assert freeinit[name][0] == ksampler[name][0], name
 
 
 def expected_width(prompt: dict, video_id: str) -> int:

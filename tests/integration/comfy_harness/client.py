@@ -69,14 +69,19 @@ class RunResult:
         return [value for value, _ in self.progress.get(node_id, [])]
 
     def assert_progress_complete(self, node_id: str, total: int) -> None:
-        """The node's progress bar counted every step 1, 2, ..., ``total`` out of ``total``."""
+        """The node's progress bar ran to ``total`` out of ``total``, never going back or past it.
+
+        Core's ProgressBar may leave out updates (from 0.33 on it sends the first and the last, then one only
+        after 100 ms and 0.5 % of the total), so the values in between are not all reported.
+        """
         reported = self.progress.get(node_id, [])
         assert reported, f"node {node_id} reported no progress (nodes that did: {sorted(self.progress)})"
         assert {maximum for _, maximum in reported} == {total}, (
             f"node {node_id} progress maxima {reported}, expected {total}"
         )
-        assert self.progress_values(node_id) == list(range(1, total + 1)), (
-            f"node {node_id} progress values {self.progress_values(node_id)}, expected 1..{total}"
+        values = self.progress_values(node_id)
+        assert values == sorted(values) and 1 <= values[0] and values[-1] == total, (
+            f"node {node_id} progress values {values}, expected a rising sequence from 1 or more to {total}"
         )
 
 
