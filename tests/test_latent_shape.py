@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from temporal_noise.nodes.latent_shape import LatentShape, shape_from_factors, shape_of_latent
+from temporal_noise.nodes.latent_shape import LatentShape, shape_from_factors, shape_of_latent, video_stream
 
 
 @pytest.mark.parametrize(("samples", "frames", "size", "expected", "factor"), [
@@ -103,3 +103,13 @@ def test_aspect_ratios_may_differ_by_at_most_five_percent():
 def test_shape_from_factors_refuses_either_side_below_a_latent_pixel(size):
     with pytest.raises(ValueError, match="smaller than one latent pixel"):
         shape_from_factors(4, size, 4, 32, 1)
+
+
+def test_a_nested_latents_noise_takes_the_shape_of_its_video_stream(fake_comfy):
+    """ComfyUI 0.33's audio+video latents (LTX-2, MiniMax H3 AV) nest the video stream first."""
+    nested = fake_comfy.NestedTensor((torch.zeros(1, 16, 5, 60, 104), torch.zeros(1, 8, 2, 40)))
+    assert video_stream(nested, "latent").shape == (1, 16, 5, 60, 104)
+    plain = torch.zeros(1, 16, 5, 60, 104)
+    assert video_stream(plain, "latent") is plain
+    with pytest.raises(ValueError, match=r"latent is a nested latent whose first stream is not a video latent"):
+        video_stream(fake_comfy.NestedTensor((torch.zeros(1, 8, 2, 40), torch.zeros(1, 16, 5, 8, 8))), "latent")
