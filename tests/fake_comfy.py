@@ -99,8 +99,13 @@ class IMG_TO_IMG_FLOW(CONST):
         return latent_image
 
 
-class IMG_TO_IMG_VELOCITY(IMG_TO_IMG_FLOW):
-    """After 0.33: the same noise_scaling as IMG_TO_IMG_FLOW."""
+class IMG_TO_IMG_VELOCITY(CONST):
+    """After 0.33: another CONST subclass whose noise_scaling ignores the noise."""
+
+    sigma_max = EPS.sigma_max
+
+    def noise_scaling(self, sigma, noise, latent_image, max_denoise=False):
+        return latent_image
 
 
 class ScheduleModule(torch.nn.Module):
