@@ -117,13 +117,16 @@ class AnimateDiffSetup:
 MODELS_FIRST = ("Pick the models first (below). A missing one is listed with its download link when the workflow "
                 "opens; without the models the run stops at the loaders, outlined in red, while the parts that need "
                 "none (previews) still run and show as done in the queue.")
+MOTION_MODULE_DOWNLOAD = ("ComfyUI downloads only .safetensors files itself: get the motion module from "
+                          "huggingface.co/guoyww/animatediff into models/animatediff_models.")
 NOTE_EXTRA_HEIGHT = 90  # the MODELS_FIRST paragraph
+MOTION_MODULE_EXTRA_HEIGHT = 40
 
 
-def models_first(note: str) -> str:
-    """The note with MODELS_FIRST after its title line."""
+def models_first(note: str, also: str = "") -> str:
+    """The note with MODELS_FIRST (and ``also``) after its title line."""
     title, body = note.split("\n\n", 1)
-    return f"{title}\n\n{MODELS_FIRST}\n\n{body}"
+    return f"{title}\n\n{' '.join(filter(None, (MODELS_FIRST, also)))}\n\n{body}"
 
 
 def animatediff_setup(note: str, note_height: float, controlnet: bool = False) -> AnimateDiffSetup:
@@ -142,7 +145,7 @@ def animatediff_setup(note: str, note_height: float, controlnet: bool = False) -
     negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
     for node in (positive, negative):
         graph.link(checkpoint, "CLIP", node, "clip")
-    text.note(models_first(note), note_height + NOTE_EXTRA_HEIGHT)
+    text.note(models_first(note, MOTION_MODULE_DOWNLOAD), note_height + NOTE_EXTRA_HEIGHT + MOTION_MODULE_EXTRA_HEIGHT)
     return AnimateDiffSetup(graph, checkpoint, evolved, positive, negative, loader)
 
 
