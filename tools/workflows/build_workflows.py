@@ -29,7 +29,6 @@ WORKFLOWS_DIR = PACK_ROOT / "workflows"
 GAP = 70  # vertical space between stacked nodes (their title bars are 30 px)
 
 
-
 @dataclass(frozen=True)
 class ModelFile:
     """A model file a loader needs. Declared in the loader's ``properties.models`` (as ComfyUI's own templates do),
