@@ -10,7 +10,9 @@ exactly as the FreeInit nodes do between passes. Pictures: the four filters, and
 Warp part: a code-made clip (a texture panning and rotating) → OpenCV optical flow → integral noise
 warping at latent resolution (grid and particle), as the Integral Noise Warp node does. Pictures: the
 frames beside their warped noise; statistics: per-frame N(0, 1) checks and how well each noise frame
-follows the motion, against independent noise.
+follows the motion, against independent noise; an animation (WebP, plays in any current browser) of the
+middle of the clip beside its warped noise and independent noise, each noise pixel 16 screen pixels wide, so
+that the warped noise can be seen moving with the texture (needs OpenCV 4.11 or later).
 """
 
 from __future__ import annotations
@@ -125,6 +127,33 @@ def motion_following(noise: torch.Tensor, backward_maps: torch.Tensor) -> float:
     return float(torch.nn.functional.cosine_similarity(a - a.mean(1, keepdim=True), b - b.mean(1, keepdim=True)).mean())
 
 
+def middle_enlarged(images: torch.Tensor) -> torch.Tensor:
+    """The middle half (in each direction) of IMAGE frames ``[T, H, W, 3]`` at twice the size, pixels kept sharp."""
+    height, width = images.shape[1:3]
+    middle = images[:, height // 4:height - height // 4, width // 4:width - width // 4]
+    return middle.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)
+
+
+def side_by_side(panels: dict[str, torch.Tensor]) -> list[np.ndarray]:
+    """One labelled BGR picture per frame, the IMAGE batches ``[T, H, W, 3]`` in [0, 1] next to each other."""
+    frames = next(iter(panels.values())).shape[0]
+    tiles = {label: (panel.clamp(0, 1).numpy() * 255).astype(np.uint8)[..., ::-1] for label, panel in panels.items()}
+    return [labelled_row([np.ascontiguousarray(tile[t]) for tile in tiles.values()], list(tiles))
+            for t in range(frames)]
+
+
+def write_animation(path: Path, frames: list[np.ndarray], frame_ms: int) -> None:
+    """A looping animated WebP of BGR frames (lossy, quality 85: a few hundred KB), with OpenCV 4.11 or later."""
+    if not hasattr(cv2, "imwriteanimation"):
+        print(f"this OpenCV ({cv2.__version__}) cannot write animations: {path.name} skipped")
+        return
+    animation = cv2.Animation()
+    animation.frames = frames
+    animation.durations = [frame_ms] * len(frames)
+    animation.loop_count = 0
+    cv2.imwriteanimation(str(path), animation, [cv2.IMWRITE_WEBP_QUALITY, 85])
+
+
 def warp_demo(out: Path) -> None:
     frames, size, latent = 12, 256, 32
     images, true_flow = moving_texture_clip(frames, size, size, pan_x=12.0, rotate_degrees=0.5)
@@ -147,6 +176,10 @@ def warp_demo(out: Path) -> None:
         strips.append(labelled_row([cv2.cvtColor(tile, cv2.COLOR_RGB2BGR) for tile in tiles],
                                    [f"{label}, t={t}" for t in shown]))
     cv2.imwrite(str(out / "warped_noise.png"), np.concatenate(strips, axis=0))
+    panels = {"video": images, "warped noise (grid)": noise_colour(results["grid"], size, size),
+              "independent noise": noise_colour(independent, size, size)}
+    enlarged = {label: middle_enlarged(panel) for label, panel in panels.items()}
+    write_animation(out / "warped_noise.webp", side_by_side(enlarged), frame_ms=250)
 
     error = (flow.backward - true_flow.backward)[..., 16:-16, 16:-16].norm(dim=1).mean()
     print(f"\nWarped noise: {frames} frames of {size}x{size} (pan 12 px and 0.5 degree per frame) -> latent "

@@ -14,17 +14,31 @@ import importlib.util
 import json
 import logging
 from pathlib import Path
+from urllib.parse import urlparse
 
+import cv2
 import pytest
 from workflow_api import to_api
 from workflow_builder import Graph
 from workflow_check import problems
-from workflow_defs import all_definitions, fixture_object_info, pack_object_info, widget_slots
+from workflow_defs import all_definitions, fixture_object_info, inputs, pack_object_info, widget_slots
 
 from temporal_noise import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
 
 WORKFLOWS = sorted((Path(__file__).resolve().parents[1] / "workflows").glob("*.json"))
 TITLE_BAR = 30
+THUMBNAIL_MAX_BYTES = 60_000
+# The models folder each loader lists (ComfyUI's nodes.py, ADE's and ACN's folder names); a loader missing here
+# fails the declared-models test, so that its folder is looked up when it is first used.
+MODEL_FOLDERS = {
+    ("CheckpointLoaderSimple", "ckpt_name"): "checkpoints",
+    ("ADE_LoadAnimateDiffModel", "model_name"): "animatediff_models",
+    ("ACN_ControlNetLoaderAdvanced", "cnet"): "controlnet",
+    ("UNETLoader", "unet_name"): "diffusion_models",
+    ("CLIPLoader", "clip_name"): "text_encoders",
+    ("VAELoader", "vae_name"): "vae",
+}
+INPUT_FILES = {("VHS_LoadVideo", "video")}  # the user's own files, not models
 
 
 def load(path: Path) -> dict:
@@ -59,6 +73,7 @@ def test_workflow_explains_itself_in_a_note(path):
     text = "\n".join(notes)
     assert len(text) > 300 and "What it shows" in text
     assert any(ext in text for ext in (".ckpt", ".safetensors", ".pth")), "the note names no model file"
+    assert "Pick the models first" in text
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -69,6 +84,52 @@ def test_workflow_layout_has_no_overlapping_nodes(path):
     for index, (a, left, top, right, bottom) in enumerate(boxes):
         for b, left2, top2, right2, bottom2 in boxes[index + 1:]:
             assert right <= left2 or right2 <= left or bottom <= top2 or bottom2 <= top, f"nodes {a} and {b} overlap"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_has_a_small_square_thumbnail(path):
+    """ComfyUI's template browser shows ``<name>.jpg`` beside the workflow as its thumbnail."""
+    thumbnail = path.with_suffix(".jpg")
+    assert thumbnail.is_file(), f"{thumbnail.name} missing (python tools/workflows/thumbnails.py)"
+    data = thumbnail.read_bytes()
+    assert data[:3] == b"\xff\xd8\xff" and len(data) <= THUMBNAIL_MAX_BYTES
+    picture = cv2.imread(str(thumbnail))
+    assert picture is not None and picture.shape[0] == picture.shape[1] >= 256
+
+
+def test_workflow_names_are_titles_in_order():
+    """The browser's titles are the file names: words, not identifiers, numbered in the order to read them."""
+    stems = [path.stem for path in WORKFLOWS]
+    assert [stem.split(" ", 1)[0] for stem in stems] == [str(i) for i in range(1, len(stems) + 1)]
+    assert all("_" not in stem and len(stem.split()) >= 4 for stem in stems)
+
+
+def widget_value(node: dict, input_name: str):
+    slots = widget_slots(all_definitions()[node["type"]])
+    index = next(i for i, s in enumerate(slots) if s.kind == "value" and s.input.name == input_name)
+    return node["widgets_values"][index]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_loaders_declare_their_models_for_download(path):
+    """Every model a loader selects is in its ``properties.models`` with the loader's folder and a Hugging Face
+    URL of that file, as ComfyUI's templates declare them (the frontend offers missing ones for download)."""
+    definitions = all_definitions()
+    for node in load(path)["nodes"]:
+        if node["type"] not in definitions:
+            continue
+        files = [i.name for i in inputs(definitions[node["type"]]) if i.is_file]
+        chosen = {name: widget_value(node, name) for name in files if (node["type"], name) not in INPUT_FILES}
+        declared = node["properties"].get("models", [])
+        assert len(declared) == len(chosen), f"node {node['id']} ({node['type']}) declares {declared}"
+        for name, value in chosen.items():
+            assert (node["type"], name) in MODEL_FOLDERS, f"{node['type']}.{name}: add its models folder"
+            model = next((m for m in declared if m["name"] == value), None)
+            assert model is not None, f"node {node['id']} ({node['type']}): {value} is not declared"
+            url = urlparse(model["url"])
+            assert model["directory"] == MODEL_FOLDERS[(node["type"], name)]
+            assert url.scheme == "https" and url.netloc == "huggingface.co" and "/resolve/" in url.path
+            assert url.path.endswith(f"/{value}"), model["url"]
 
 
 def test_workflows_use_every_node_of_the_pack():

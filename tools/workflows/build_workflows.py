@@ -28,9 +28,33 @@ from workflow_defs import all_definitions  # noqa: E402
 WORKFLOWS_DIR = PACK_ROOT / "workflows"
 GAP = 70  # vertical space between stacked nodes (their title bars are 30 px)
 
-SD15_CHECKPOINT = "v1-5-pruned-emaonly-fp16.safetensors"
-MOTION_MODULE = "v3_sd15_mm.ckpt"
-CANNY_CONTROLNET = "control_v11p_sd15_canny.pth"
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A model file a loader needs. Declared in the loader's ``properties.models`` (as ComfyUI's own templates do),
+    it makes the frontend list the file with its download link when the workflow opens without it."""
+
+    name: str
+    url: str
+    directory: str  # the ComfyUI models folder the loader lists
+
+    def declared(self) -> dict:
+        return {"name": self.name, "url": self.url, "directory": self.directory}
+
+
+HF = "https://huggingface.co"
+# The URLs ComfyUI's templates and docs use (SD1.5, Wan 2.1), the ControlNet 1.1 fp16 safetensors of
+# comfyanonymous and the AnimateDiff authors' own motion module.
+SD15_CHECKPOINT = ModelFile(
+    "v1-5-pruned-emaonly-fp16.safetensors",
+    f"{HF}/Comfy-Org/stable-diffusion-v1-5-archive/resolve/main/v1-5-pruned-emaonly-fp16.safetensors?download=true",
+    "checkpoints")
+MOTION_MODULE = ModelFile("v3_sd15_mm.ckpt", f"{HF}/guoyww/animatediff/resolve/main/v3_sd15_mm.ckpt",
+                          "animatediff_models")
+CANNY_CONTROLNET = ModelFile(
+    "control_v11p_sd15_canny_fp16.safetensors",
+    f"{HF}/comfyanonymous/ControlNet-v1-1_fp16_safetensors/resolve/main/control_v11p_sd15_canny_fp16.safetensors",
+    "controlnet")
 INPUT_VIDEO = "input_video.mp4"
 POSITIVE = ("a red fox trotting through fresh snow in a pine forest, soft morning light, highly detailed, "
             "cinematic, smooth motion")
@@ -60,6 +84,12 @@ class Column:
         self.y = node.bottom + GAP
         return node
 
+    def loader(self, node_type: str, widget: str, model: ModelFile, widgets: dict | None = None) -> Node:
+        """A loader with ``model`` selected in ``widget`` and declared in its properties."""
+        node = self.add(node_type, {widget: model.name, **(widgets or {})})
+        node.models = [model.declared()]
+        return node
+
     def primitive(self, kind: str, value, title: str) -> Node:
         node = self.graph.primitive(kind, value, (self.x, self.y), title)
         self.y = node.bottom + GAP
@@ -83,23 +113,38 @@ class AnimateDiffSetup:
     controlnet: Node | None
 
 
+MODELS_FIRST = ("Pick the models first (below). A missing one is listed with its download link when the workflow "
+                "opens; without the models the run stops at the loaders, outlined in red, while the parts that need "
+                "none (previews) still run and show as done in the queue.")
+MOTION_MODULE_DOWNLOAD = ("ComfyUI downloads only .safetensors files itself: get the motion module from "
+                          "huggingface.co/guoyww/animatediff into models/animatediff_models.")
+NOTE_EXTRA_HEIGHT = 90  # the MODELS_FIRST paragraph
+MOTION_MODULE_EXTRA_HEIGHT = 40
+
+
+def models_first(note: str, also: str = "") -> str:
+    """The note with MODELS_FIRST (and ``also``) after its title line."""
+    title, body = note.split("\n\n", 1)
+    return f"{title}\n\n{' '.join(filter(None, (MODELS_FIRST, also)))}\n\n{body}"
+
+
 def animatediff_setup(note: str, note_height: float, controlnet: bool = False) -> AnimateDiffSetup:
     """Checkpoint, AnimateDiff motion module (ADE Gen2), optional ControlNet loader, prompts and the note."""
     graph = Graph(all_definitions())
     models = Column(graph, 0)
-    checkpoint = models.add("CheckpointLoaderSimple", {"ckpt_name": SD15_CHECKPOINT})
-    motion = models.add("ADE_LoadAnimateDiffModel", {"model_name": MOTION_MODULE})
+    checkpoint = models.loader("CheckpointLoaderSimple", "ckpt_name", SD15_CHECKPOINT)
+    motion = models.loader("ADE_LoadAnimateDiffModel", "model_name", MOTION_MODULE)
     apply = models.add("ADE_ApplyAnimateDiffModelSimple")
     evolved = models.add("ADE_UseEvolvedSampling", {"beta_schedule": "autoselect"})
     graph.link(motion, 0, apply, "motion_model")
     graph.connect(evolved, model=(checkpoint, "MODEL"), m_models=apply)
-    loader = models.add("ACN_ControlNetLoaderAdvanced", {"cnet": CANNY_CONTROLNET}) if controlnet else None
+    loader = models.loader("ACN_ControlNetLoaderAdvanced", "cnet", CANNY_CONTROLNET) if controlnet else None
     text = Column(graph, 380, width=400)
     positive = text.add("CLIPTextEncode", {"text": POSITIVE}, title="Positive prompt")
     negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
     for node in (positive, negative):
         graph.link(checkpoint, "CLIP", node, "clip")
-    text.note(note, note_height)
+    text.note(models_first(note, MOTION_MODULE_DOWNLOAD), note_height + NOTE_EXTRA_HEIGHT + MOTION_MODULE_EXTRA_HEIGHT)
     return AnimateDiffSetup(graph, checkpoint, evolved, positive, negative, loader)
 
 
@@ -178,8 +223,8 @@ Pick:
 the frame count).
 - Load Checkpoint: any SD1.5 checkpoint.
 - Load AnimateDiff Model: v3_sd15_mm.ckpt (or mm_sd_v15_v2.ckpt).
-- Load Advanced ControlNet Model: control_v11p_sd15_canny.pth (for other hints swap the Canny node for \
-a preprocessor and pick e.g. control_v11f1p_sd15_depth or control_v11p_sd15_openpose).
+- Load Advanced ControlNet Model: control_v11p_sd15_canny_fp16.safetensors (for other hints swap the Canny \
+node for a preprocessor and pick e.g. control_v11f1p_sd15_depth_fp16 or control_v11p_sd15_openpose_fp16).
 
 ControlNet strength 0.8 leaves AnimateDiff room for motion; FreeInit uses 3 passes with a butterworth \
 filter (n = 4), the authors' demo setting."""
@@ -282,7 +327,7 @@ instead of boiling. A ControlNet on the same video keeps the structure.
 Pick:
 - Load Video: your clip (16 frames at 8 fps, 512x512).
 - Load Checkpoint: any SD1.5 checkpoint; Load AnimateDiff Model: v3_sd15_mm.ckpt (or mm_sd_v15_v2.ckpt).
-- Load Advanced ControlNet Model: control_v11p_sd15_canny.pth (edges from the Canny node).
+- Load Advanced ControlNet Model: control_v11p_sd15_canny_fp16.safetensors (edges from the Canny node).
 
 Lower denoise keeps more of the input; degradation above 0 on Integral Noise Warp gives the model more \
 freedom where the motion matters less. The previews show the flow (colour = direction) and the noise \
@@ -370,9 +415,13 @@ def camera_motion_freeinit() -> Graph:
     return graph
 
 
-WAN_MODEL = "wan2.1_t2v_1.3B_fp16.safetensors"
-WAN_TEXT_ENCODER = "umt5_xxl_fp8_e4m3fn_scaled.safetensors"
-WAN_VAE = "wan_2.1_vae.safetensors"
+WAN_FILES = f"{HF}/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
+WAN_MODEL = ModelFile("wan2.1_t2v_1.3B_fp16.safetensors",
+                      f"{WAN_FILES}/diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors?download=true", "diffusion_models")
+WAN_TEXT_ENCODER = ModelFile(
+    "umt5_xxl_fp8_e4m3fn_scaled.safetensors",
+    f"{WAN_FILES}/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors?download=true", "text_encoders")
+WAN_VAE = ModelFile("wan_2.1_vae.safetensors", f"{WAN_FILES}/vae/wan_2.1_vae.safetensors?download=true", "vae")
 WAN_SIZE = {"width": 832, "height": 480}
 WAN_LENGTH = 33
 NOTE_WAN = """Wan 2.1 text-to-video with FreeInit and warped noise (core loaders, 5-D video latents)
@@ -386,7 +435,9 @@ early passes are cheaper); a second warp (another seed) gives the later passes t
 
 FreeInit gains little here: with shift 8 the re-noising keeps about 0.01 % of each pass's result (the \
 sampler logs a warning), against 7 % for SD-based AnimateDiff, so the later passes mostly re-draw the fine \
-detail. Set iterations to 1 to sample once from the warped noise.
+detail. Set iterations to 1 to sample once from the warped noise. If you add a context-windows node (WAN \
+Context Windows, LTXV), turn its freenoise option off: it shuffles the noise frames and destroys warped and \
+FreeInit noise.
 
 Keep Camera Motion Flow's frames, width and height equal to the latent's length, width and height.
 
@@ -400,17 +451,17 @@ Sampling follows ComfyUI's Wan template: shift 8, uni_pc / simple, 30 steps, cfg
 def wan_text_to_video() -> Graph:
     graph = Graph(all_definitions())
     models = Column(graph, 0, width=380)
-    unet = models.add("UNETLoader", {"unet_name": WAN_MODEL})
+    unet = models.loader("UNETLoader", "unet_name", WAN_MODEL)
     shift = models.add("ModelSamplingSD3", {"shift": 8.0})
-    clip = models.add("CLIPLoader", {"clip_name": WAN_TEXT_ENCODER, "type": "wan"})
-    vae = models.add("VAELoader", {"vae_name": WAN_VAE})
+    clip = models.loader("CLIPLoader", "clip_name", WAN_TEXT_ENCODER, {"type": "wan"})
+    vae = models.loader("VAELoader", "vae_name", WAN_VAE)
     graph.link(unet, 0, shift, "model")
     text = Column(graph, 440, width=400)
     positive = text.add("CLIPTextEncode", {"text": POSITIVE}, title="Positive prompt")
     negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
     for node in (positive, negative):
         graph.link(clip, 0, node, "clip")
-    text.note(NOTE_WAN, 640)
+    text.note(models_first(NOTE_WAN), 640 + NOTE_EXTRA_HEIGHT)
     video = Column(graph, 910)
     latent = video.add("EmptyHunyuanLatentVideo", {**WAN_SIZE, "length": WAN_LENGTH}, title="Wan latent video")
     camera = video.add("TemporalNoiseCameraMotionFlow", {"frames": WAN_LENGTH, **WAN_SIZE, "pan_x": 2.0,
@@ -440,13 +491,15 @@ def wan_text_to_video() -> Graph:
     return graph
 
 
+# ComfyUI's template browser shows a pack's workflows by file name, and serves "<name>.jpg" beside each as its
+# thumbnail (tools/workflows/thumbnails.py makes them): the names are the titles users read.
 WORKFLOWS: dict[str, Callable[[], Graph]] = {
-    "01_freeinit_animatediff_t2v.json": text_to_video,
-    "02_freeinit_animatediff_controlnet.json": controlnet_video,
-    "03_warped_noise_vid2vid.json": video_to_video,
-    "04_freeinit_by_hand.json": freeinit_by_hand,
-    "05_camera_motion_warped_freeinit.json": camera_motion_freeinit,
-    "06_wan21_freeinit_warped_noise.json": wan_text_to_video,
+    "1 FreeInit text to video (AnimateDiff).json": text_to_video,
+    "2 FreeInit with ControlNet (AnimateDiff).json": controlnet_video,
+    "3 Warped noise video to video (AnimateDiff).json": video_to_video,
+    "4 FreeInit built from sampler nodes.json": freeinit_by_hand,
+    "5 Camera move noise into FreeInit (AnimateDiff).json": camera_motion_freeinit,
+    "6 Wan 2.1 FreeInit with warped noise.json": wan_text_to_video,
 }
 
 

@@ -50,6 +50,7 @@ class Node:
     bgcolor: str | None = None
     inputs: list[dict] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)
+    models: list[dict] = field(default_factory=list)  # properties.models: {name, url, directory} of each model file
 
     @property
     def bottom(self) -> float:
@@ -205,6 +206,8 @@ class Graph:
                 "Node name for S&R": node.type}
             if node.type == PRIMITIVE_NODE:
                 data["properties"] = {"Run widget replace on values": False}
+            if node.models:
+                data["properties"]["models"] = node.models
             data["widgets_values"] = node.widgets_values
             for key in ("color", "bgcolor"):
                 if getattr(node, key):
