@@ -6,6 +6,11 @@ MASK ``[H, W]`` or ``[N, H, W]``.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import math
+import numbers
+
 import torch
 
 from ..kernels import time_axis
@@ -54,3 +59,38 @@ def frames_of_mask(mask: torch.Tensor, frames: int, frame_size: tuple[int, int],
         raise ValueError(f"{name} has {mask.shape[0]} frames; give 1 (for all frames) or {frames} (one per frame)")
     check_finite(mask, name)
     return mask.float().expand(frames, -1, -1)[:, None]
+
+
+def checks_number_inputs(node: type) -> type:
+    """Class decorator: the node's FUNCTION first refuses every INT or FLOAT input that is not a finite number
+    within its widget's min and max (:func:`check_numbers`). ComfyUI checks the range of a typed-in value but
+    lets NaN through, and checks nothing that arrives over a link."""
+    function = getattr(node, node.FUNCTION)
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def checked(self, *args, **kwargs):
+        check_numbers(type(self).INPUT_TYPES(), signature.bind(self, *args, **kwargs).arguments)
+        return function(self, *args, **kwargs)
+
+    setattr(node, node.FUNCTION, checked)
+    return node
+
+
+def check_numbers(input_types: dict, values: dict) -> None:
+    """Raise a ValueError naming the first INT or FLOAT input of ``input_types`` (a node's ``INPUT_TYPES()``)
+    whose value in ``values`` is not a finite number (a whole one for INT) within the widget's min and max."""
+    for section in input_types.values():
+        for name, (kind, *options) in section.items():
+            if kind in ("INT", "FLOAT") and values.get(name) is not None:
+                check_number(values[name], name, kind == "INT", options[0] if options else {})
+
+
+def check_number(value: object, name: str, whole: bool, limits: dict) -> None:
+    """``value`` is a finite number (an integer if ``whole``) within ``limits["min"]`` and ``limits["max"]``."""
+    if not isinstance(value, numbers.Integral if whole else numbers.Real) or not (
+            isinstance(value, numbers.Integral) or math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite {'whole ' if whole else ''}number, got {value!r}")
+    low, high = limits.get("min", -math.inf), limits.get("max", math.inf)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
