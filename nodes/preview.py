@@ -32,18 +32,21 @@ def flow_colour(flow: torch.Tensor, max_magnitude: float | None = None) -> torch
     ``rgb_c = 1 − (|f| − ⟨f, d_c⟩) / 2·max(|f|, m)`` with ``d_c`` the on-screen directions at 0°, 120°, 240°
     (counter-clockwise from "right") of red, green and blue, and m the speed shown at full saturation
     (default: the largest in ``flow``, so all frames of a clip share one scale). Motion right at full speed
-    is (1, ¼, ¼).
+    is (1, ¼, ¼). The colour does not change when f and m are scaled alike, so both are divided by f's
+    largest component first: |f| stays finite for any finite flow, even near the dtype's largest value.
     """
-    magnitude = torch.hypot(flow[:, 0], flow[:, 1])
-    top = float(magnitude.max()) if max_magnitude is None else max_magnitude
-    if top <= 0:
+    unit = float(flow.abs().amax()) if flow.numel() else 0.0
+    if unit == 0 or (max_magnitude is not None and max_magnitude <= 0):
         return torch.ones(flow.shape[0], *flow.shape[2:], 3, dtype=flow.dtype, device=flow.device)
+    flow = flow / unit
+    magnitude = torch.hypot(flow[:, 0], flow[:, 1])
+    top = float(magnitude.max()) if max_magnitude is None else max_magnitude / unit
     scale = 0.5 / magnitude.clamp(min=top)  # faster than m: full saturation
     channels = []
     for degrees in (0.0, 120.0, 240.0):
         x, y = math.cos(math.radians(degrees)), -math.sin(math.radians(degrees))  # y points down
         channels.append(1 - (magnitude - flow[:, 0] * x - flow[:, 1] * y) * scale)
-    return torch.stack(channels, dim=-1)
+    return torch.stack(channels, dim=-1).clamp(0, 1)  # rounding may step an ulp outside
 
 
 def noise_colour(noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
