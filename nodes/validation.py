@@ -14,7 +14,7 @@ import numbers
 import torch
 
 from ..kernels import time_axis
-from ..kernels.motion.flow_sequence import check_finite
+from ..kernels.checks import check_finite
 
 
 def check_latent(samples: torch.Tensor, name: str) -> torch.Tensor:

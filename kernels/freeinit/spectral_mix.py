@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import torch
 
+from ..checks import check_finite
 from ..layout import time_axis
 from .lowpass import LowPassFilter
 
 
 def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter) -> torch.Tensor:
-    """Low frequencies of ``low`` plus high frequencies of ``high``; both ``[T,C,H,W]`` or ``[B,C,T,H,W]``."""
+    """Low frequencies of ``low`` plus high frequencies of ``high``; both ``[T,C,H,W]`` or ``[B,C,T,H,W]``,
+    finite (one NaN would spread over the whole spectrum)."""
     if low.shape != high.shape:
         raise ValueError(f"cannot mix frequencies of shapes {tuple(low.shape)} and {tuple(high.shape)}")
     if low.device != high.device:
         raise ValueError(f"cannot mix frequencies of tensors on {low.device} and {high.device}")
     if low.numel() == 0:
         raise ValueError(f"cannot mix frequencies of an empty latent of shape {tuple(low.shape)}")
-    t = time_axis(low)
+    t = time_axis(low, "low")
+    check_finite(low, "low")
+    check_finite(high, "high")
     frames, height, width = low.shape[t], low.shape[-2], low.shape[-1]
     dims = (t, low.ndim - 2, low.ndim - 1)
     gain = lowpass.response(frames, height, width, device=low.device, onesided=True)

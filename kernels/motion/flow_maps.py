@@ -17,8 +17,12 @@ is exact for translations only; :func:`map_from_backward_flow` is exact, and
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
+
+from ..checks import check_has_values
 
 
 def identity_map(height: int, width: int, device: torch.device | str | None = None,
@@ -39,6 +43,7 @@ def check_field(field: torch.Tensor, name: str) -> None:
         raise ValueError(f"{name} must have shape [..., 2, H, W] (x then y), got {tuple(field.shape)}")
     if field.shape[-1] < 1 or field.shape[-2] < 1:
         raise ValueError(f"{name} has an empty frame: shape {tuple(field.shape)}")
+    check_has_values(field, name)
     if not bool(torch.isfinite(field).all()):
         raise ValueError(f"{name} contains NaN or infinite values")
 
@@ -63,8 +68,29 @@ def map_from_forward_flow(flow: torch.Tensor) -> torch.Tensor:
 def sample_bilinear(field: torch.Tensor, points: torch.Tensor, padding_mode: str = "border") -> torch.Tensor:
     """Bilinear samples of ``field`` [..., K, H, W] at ``points`` [..., 2, h, w] (pixel units, x first).
 
-    Sample positions are pixel-centre based: value k of pixel (r, c) sits at (c + ½, r + ½).
+    Sample positions are pixel-centre based: value k of pixel (r, c) sits at (c + ½, r + ½). Points must be
+    finite (grid_sample would read NaN at the border) and their leading axes broadcast to the field's.
     """
+    if not isinstance(field, torch.Tensor) or not field.is_floating_point() or field.ndim < 3:
+        raise ValueError(f"field must be a floating-point tensor [..., K, H, W], got "
+                         f"{getattr(field, 'shape', type(field).__name__)}")
+    if 0 in field.shape[-3:]:
+        raise ValueError(f"field has no values to sample: shape {tuple(field.shape)}")
+    check_has_values(field, "field")
+    check_field(points, "points")
+    if points.device != field.device:
+        raise ValueError(f"points are on {points.device} but the field on {field.device}")
+    lead, point_lead = field.shape[:-3], points.shape[:-3]
+    padded = (1,) * (len(lead) - len(point_lead)) + tuple(point_lead)
+    if len(point_lead) > len(lead) or any(p not in (1, f) for p, f in zip(padded, lead, strict=True)):
+        raise ValueError(f"points {tuple(points.shape)} do not broadcast to the field's leading axes "
+                         f"{tuple(field.shape[:-3])}")
+    return sample_bilinear_unchecked(field, points, padding_mode)
+
+
+def sample_bilinear_unchecked(field: torch.Tensor, points: torch.Tensor, padding_mode: str = "border"
+                              ) -> torch.Tensor:
+    """:func:`sample_bilinear` without its input checks, for callers whose inputs are checked already."""
     lead = field.shape[:-3]
     channels, height, width = field.shape[-3:]
     out_h, out_w = points.shape[-2:]
@@ -91,9 +117,12 @@ def occlusion_from_flows(forward_flow: torch.Tensor, backward_flow: torch.Tensor
                          f"{tuple(backward_flow.shape)} must have the same shape")
     if forward_flow.device != backward_flow.device:
         raise ValueError(f"forward_flow is on {forward_flow.device}, backward_flow on {backward_flow.device}")
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if not 0 <= value < math.inf:
+            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     height, width = backward_flow.shape[-2:]
     source = map_from_backward_flow(backward_flow)
-    forward_there = sample_bilinear(forward_flow, source)
+    forward_there = sample_bilinear_unchecked(forward_flow, source)
     mismatch = (backward_flow + forward_there).square().sum(-3)
     scale = backward_flow.square().sum(-3) + forward_there.square().sum(-3)
     outside = ((source[..., 0, :, :] < 0) | (source[..., 0, :, :] > width)
