@@ -18,7 +18,7 @@ from .comfy_model import (
 )
 from .frequency_filter import FILTER_TYPE
 from .progress import Progress
-from .validation import check_latent, check_noise, checks_number_inputs
+from .validation import check_latent, check_noise, checks_widget_inputs
 
 
 def sampler_inputs() -> dict:
@@ -49,7 +49,7 @@ def warn_about_ade(model) -> None:
                         "Use default ADE sample settings without iteration options with this node.", reason)
 
 
-@checks_number_inputs
+@checks_widget_inputs
 class FreeInitSampler:
     @classmethod
     def INPUT_TYPES(cls):

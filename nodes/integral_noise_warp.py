@@ -11,13 +11,13 @@ from .latent_shape import LatentShape, shape_from_factors, shape_of_latent
 from .noise import TensorNoise
 from .preview import flow_preview, noise_colour
 from .progress import Progress
-from .validation import checks_number_inputs, frames_from_images, frames_of_mask
+from .validation import checks_widget_inputs, frames_from_images, frames_of_mask
 
 OCCLUSION_MODES = ("fresh noise", "stretch")
 MIN_FLOW_SIDE = 256  # optical flow is computed at the warp grid's size, but on at least this many pixels
 
 
-@checks_number_inputs
+@checks_widget_inputs
 class IntegralNoiseWarp:
     DESCRIPTION = (
         "Noise that moves with a video: the frames' optical flow (or a FLOW from Optical Flow / Camera Motion "

@@ -11,10 +11,10 @@ from ..kernels import FLOW_SIGMA_MAX, LowPassFilter, iteration_seed, noise_for_s
 from .comfy_model import is_max_denoise, parametrisation, reinit_sigma, to_model_space, warn_if_reinit_keeps_little
 from .frequency_filter import FILTER_TYPE
 from .noise import TensorNoise
-from .validation import check_latent, check_noise, checks_number_inputs
+from .validation import check_latent, check_noise, checks_widget_inputs
 
 
-@checks_number_inputs
+@checks_widget_inputs
 class FreeInitNoiseReinit:
     @classmethod
     def INPUT_TYPES(cls):
