@@ -6,6 +6,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 
 from ..kernels.motion.flow_sequence import FlowSequence
 
@@ -20,8 +21,8 @@ def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None) -> tupl
     occlusion = torch.zeros(flow.frames, 1, *flow.grid_size, device=flow.backward.device)
     if flow.occlusion is not None:
         occlusion[1:, 0] = flow.occlusion.float()
-    colour = flow_colour(arrival).movedim(-1, 1)
-    preview = to_frame_size(colour, flow.frame_size, "bilinear").movedim(1, -1)
+    colour = rearrange(flow_colour(arrival), "n h w rgb -> n rgb h w")
+    preview = rearrange(to_frame_size(colour, flow.frame_size, "bilinear"), "n rgb h w -> n h w rgb")
     return preview.cpu(), to_frame_size(occlusion[index], flow.frame_size, "nearest-exact")[:, 0].cpu()
 
 
@@ -54,7 +55,7 @@ def noise_colour(noise: torch.Tensor, height: int, width: int) -> torch.Tensor:
     ±2.5 σ mapped to [0, 1], each noise pixel a solid block."""
     rgb = noise[:, :3] if noise.shape[1] >= 3 else noise[:, :1].expand(-1, 3, -1, -1)
     rgb = (0.5 + rgb.float() / (2 * NOISE_RANGE)).clamp(0, 1)
-    return F.interpolate(rgb, size=(height, width), mode="nearest-exact").permute(0, 2, 3, 1)
+    return rearrange(F.interpolate(rgb, size=(height, width), mode="nearest-exact"), "n rgb h w -> n h w rgb")
 
 
 def to_frame_size(images: torch.Tensor, frame_size: tuple[int, int], mode: str) -> torch.Tensor:

@@ -11,6 +11,7 @@ unsupported or limited to powers of two); the result is cast back.
 from __future__ import annotations
 
 import torch
+from einops import rearrange
 
 from ..checks import check_finite
 from ..layout import time_axis
@@ -32,7 +33,7 @@ def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter) 
     frames, height, width = low.shape[t], low.shape[-2], low.shape[-1]
     dims = (t, low.ndim - 2, low.ndim - 1)
     gain = lowpass.response(frames, height, width, device=low.device, onesided=True)
-    gain = gain.view(frames, 1, height, -1) if t == 0 else gain
+    gain = rearrange(gain, "t h w -> t 1 h w") if t == 0 else gain  # [T, C, H, W]: broadcast over channels
     spectrum_low = torch.fft.rfftn(low.float(), dim=dims)
     spectrum_high = torch.fft.rfftn(high.float(), dim=dims)
     mixed = spectrum_high + (spectrum_low - spectrum_high) * gain

@@ -21,6 +21,7 @@ import math
 
 import torch
 import torch.nn.functional as F
+from einops import rearrange
 
 from ..checks import check_has_values
 
@@ -97,7 +98,7 @@ def sample_bilinear_unchecked(field: torch.Tensor, points: torch.Tensor, padding
     flat_field = field.reshape(-1, channels, height, width)
     flat_points = points.expand(*lead, 2, out_h, out_w).reshape(-1, 2, out_h, out_w)
     scale = torch.tensor([2.0 / width, 2.0 / height], device=points.device, dtype=points.dtype)
-    grid = (flat_points.permute(0, 2, 3, 1) * scale - 1.0).to(field.dtype)
+    grid = (rearrange(flat_points, "n xy h w -> n h w xy") * scale - 1.0).to(field.dtype)
     sampled = F.grid_sample(flat_field, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
     return sampled.reshape(*lead, channels, out_h, out_w)
 
