@@ -3,7 +3,17 @@ deep inside torch. Each costs at most one pass over the data per call, never one
 
 from __future__ import annotations
 
+import numbers
+
 import torch
+
+
+def check_integers(**values: object) -> None:
+    """Raise a ValueError naming the first of ``values`` (name=value) that is not an integer: sizes, counts and
+    factors of 2.5 would otherwise give fractional shapes or a TypeError deep inside torch."""
+    for name, value in values.items():
+        if not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
 
 
 def check_has_values(values: torch.Tensor, name: str) -> None:

@@ -129,3 +129,12 @@ def test_occlusion_thresholds_must_be_finite_and_non_negative(alpha, beta, name)
     flow = torch.zeros(1, 2, 4, 4)
     with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0"):
         occlusion_from_flows(flow, flow, alpha=alpha, beta=beta)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: identity_map(2.5, 3), "height must be an integer, got 2.5"),
+    (lambda: resize_flow(torch.zeros(2, 4, 4), 4, 3.0), "width must be an integer, got 3.0"),
+])
+def test_sizes_must_be_integers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

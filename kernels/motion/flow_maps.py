@@ -23,12 +23,13 @@ import torch
 import torch.nn.functional as F
 from einops import rearrange
 
-from ..checks import check_has_values
+from ..checks import check_has_values, check_integers
 
 
 def identity_map(height: int, width: int, device: torch.device | str | None = None,
                  dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """The identity backward map [2, H, W]: every pixel centre (c + ½, r + ½) maps to itself."""
+    check_integers(height=height, width=width)
     if height < 1 or width < 1:
         raise ValueError(f"a map needs a positive size, got height={height}, width={width}")
     ys = torch.arange(height, device=device, dtype=dtype) + 0.5
@@ -148,6 +149,7 @@ def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """A flow field resampled to ``height`` × ``width`` (:func:`resample`), its vectors scaled to the new
     pixel size."""
     check_field(flow, "flow")
+    check_integers(height=height, width=width)
     if height < 1 or width < 1:
         raise ValueError(f"resize_flow needs a positive size, got height={height}, width={width}")
     in_h, in_w = flow.shape[-2:]
