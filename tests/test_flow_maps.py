@@ -138,3 +138,23 @@ def test_occlusion_thresholds_must_be_finite_and_non_negative(alpha, beta, name)
 def test_sizes_must_be_integers(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_flow_that_overflows_when_scaled_up_names_the_flow_and_says_so():
+    """A finite flow near float32's largest value doubles past it on a grid twice as fine: that is an overflow
+    of the scaling, not NaN in the input."""
+    huge = torch.full((2, 4, 4), 3e38)
+    with pytest.raises(ValueError, match=r"^flow: its displacements .* overflowed torch\.float32 when scaled from "
+                                         r"its 4x4 grid to 8x8"):
+        resize_flow(huge, 8, 8)
+
+
+def test_flows_near_the_largest_float_shrink_without_overflow():
+    """Area averaging sums before it divides: four pixels of 3e38 overflowed to inf. The mean of a power-of-two
+    fraction is exact, so the result is the same as at any scale."""
+    huge = torch.full((2, 4, 4), 3e38)
+    huge[1, :, :2] = -3e38
+    expected = resize_flow(huge / 2**20, 2, 2) * 2**20
+    assert torch.equal(resize_flow(huge, 2, 2), expected)
+    assert torch.equal(expected[0], torch.full((2, 2), 1.5e38))
+    assert torch.equal(expected[1, :, 0], torch.full((2,), -1.5e38))

@@ -135,7 +135,20 @@ def occlusion_from_flows(forward_flow: torch.Tensor, backward_flow: torch.Tensor
 def resample(fields: torch.Tensor, height: int, width: int, grow_mode: str = "bilinear") -> torch.Tensor:
     """Fields [N, K, h, w] on a height × width grid: along an axis that shrinks, each output pixel averages
     the input pixels it overlaps (``mode="area"``: adaptive average pooling over whole input pixels); one
-    that grows interpolates with ``grow_mode`` (F.interpolate's modes)."""
+    that grows interpolates with ``grow_mode`` (F.interpolate's modes).
+
+    Every output is a weighted mean of inputs, so finite fields give finite results: where a sum inside a mean
+    overflows (values near the dtype's largest), the fields are resampled divided by a power of two, which
+    scales every mean exactly.
+    """
+    resampled = _area_then_grow(fields, height, width, grow_mode)
+    if bool(torch.isfinite(resampled).all()) or not bool(torch.isfinite(fields).all()):
+        return resampled
+    shrink = 2.0 ** math.ceil(math.log2(fields.shape[-2] * fields.shape[-1]))  # at least the terms of any sum
+    return _area_then_grow(fields / shrink, height, width, grow_mode) * shrink
+
+
+def _area_then_grow(fields: torch.Tensor, height: int, width: int, grow_mode: str) -> torch.Tensor:
     in_h, in_w = fields.shape[-2:]
     if height < in_h or width < in_w:
         fields = F.interpolate(fields, size=(min(height, in_h), min(width, in_w)), mode="area")
@@ -156,4 +169,9 @@ def resize_flow(flow: torch.Tensor, height: int, width: int) -> torch.Tensor:
     lead = flow.shape[:-3]
     resized = resample(flow.reshape(-1, 2, in_h, in_w), height, width)
     scale = torch.tensor([width / in_w, height / in_h], device=flow.device, dtype=flow.dtype)
-    return (resized * scale[:, None, None]).reshape(*lead, 2, height, width)
+    resized = (resized * scale[:, None, None]).reshape(*lead, 2, height, width)
+    if not bool(torch.isfinite(resized).all()):
+        raise ValueError(f"flow: its displacements (up to {float(flow.abs().max()):.3g} pixels) overflowed "
+                         f"{flow.dtype} when scaled from its {in_w}x{in_h} grid to {width}x{height}. Give a flow in "
+                         f"pixels of its frames, as Optical Flow and Camera Motion Flow make it")
+    return resized
