@@ -11,6 +11,8 @@ import torch
 
 def time_axis(latent: torch.Tensor, name: str = "latent") -> int:
     """Axis of the frames: 0 for ``[T, C, H, W]``, 2 for ``[B, C, T, H, W]``; raises for other ranks."""
+    if not isinstance(latent, torch.Tensor):
+        raise ValueError(f"{name} must be a tensor, got {type(latent).__name__}")
     if latent.ndim == 4:
         return 0
     if latent.ndim == 5:

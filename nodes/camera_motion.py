@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ..kernels.motion.camera_motion import camera_motion_flow
 from .preview import flow_preview
+from .validation import checks_widget_inputs
 
 
+@checks_widget_inputs
 class CameraMotionFlow:
     DESCRIPTION = (
         "A FLOW for camera-like motion without a source video: every frame the picture moves by the pan, "

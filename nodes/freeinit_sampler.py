@@ -17,7 +17,7 @@ from .comfy_model import (
 from .frequency_filter import FILTER_TYPE
 from .progress import Progress
 from .sampler_latent import sampler_latent, sampler_output
-from .validation import check_noise
+from .validation import check_noise, checks_widget_inputs
 
 
 def sampler_inputs() -> dict:
@@ -42,6 +42,7 @@ def sampler_inputs() -> dict:
     }
 
 
+@checks_widget_inputs
 class FreeInitSampler:
     @classmethod
     def INPUT_TYPES(cls):

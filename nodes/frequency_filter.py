@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..kernels import FILTER_KINDS, LowPassFilter
+from .validation import checks_widget_inputs
 
 FILTER_TYPE = "FREEINIT_FILTER"
 
@@ -18,6 +19,7 @@ def filter_preview(lowpass: LowPassFilter, frames: int, size: int) -> torch.Tens
     return picture[None, :, :, None].expand(-1, -1, -1, 3).contiguous()
 
 
+@checks_widget_inputs
 class FreeInitFrequencyFilter:
     @classmethod
     def INPUT_TYPES(cls):

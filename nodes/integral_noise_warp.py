@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from einops import rearrange
 
 from ..kernels.motion.flow_sequence import FlowSequence
 from ..kernels.motion.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow
@@ -11,12 +12,13 @@ from .latent_shape import LatentShape, shape_from_factors, shape_of_latent, vide
 from .noise import FREENOISE_NOTE, TensorNoise
 from .preview import flow_preview, noise_colour
 from .progress import Progress
-from .validation import frames_from_images, frames_of_mask
+from .validation import checks_widget_inputs, frames_from_images, frames_of_mask
 
 OCCLUSION_MODES = ("fresh noise", "stretch")
 MIN_FLOW_SIDE = 256  # optical flow is computed at the warp grid's size, but on at least this many pixels
 
 
+@checks_widget_inputs
 class IntegralNoiseWarp:
     DESCRIPTION = (
         "Noise that moves with a video: the frames' optical flow (or a FLOW from Optical Flow / Camera Motion "
@@ -154,7 +156,7 @@ def _preview(noise: torch.Tensor, frames: torch.Tensor | None, flow: FlowSequenc
     """``[T, H, 2W, 3]``: the video frame (or flow colour) of each latent frame beside its noise."""
     index = torch.arange(shape.frames) * shape.temporal_factor
     if frames is not None:
-        left = frames[index].movedim(1, -1).clamp(0, 1)
+        left = rearrange(frames[index], "t rgb h w -> t h w rgb").clamp(0, 1)
     else:
         left = flow_preview(flow, index)[0]
     right = noise_colour(noise, left.shape[1], left.shape[2])

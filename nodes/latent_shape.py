@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from einops import rearrange
 
 from ..kernels.video.latent_geometry import latent_frame_count
 from .validation import check_latent
@@ -44,7 +45,7 @@ class LatentShape:
         """Noise ``[T, batch·C, h, w]`` (batch-major channels) in this latent's layout."""
         if self.batch is None:
             return noise
-        return noise.unflatten(1, (self.batch, self.channels)).permute(1, 2, 0, 3, 4)
+        return rearrange(noise, "t (b c) h w -> b c t h w", b=self.batch)
 
 
 def is_nested(samples) -> bool:

@@ -19,9 +19,10 @@ from .comfy_model import (
 from .frequency_filter import FILTER_TYPE
 from .noise import TensorNoise
 from .sampler_latent import refuse_nested, sampler_latent
-from .validation import check_latent, check_noise
+from .validation import check_latent, check_noise, checks_widget_inputs
 
 
+@checks_widget_inputs
 class FreeInitNoiseReinit:
     @classmethod
     def INPUT_TYPES(cls):

@@ -7,9 +7,10 @@ import torch
 from ..kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow
 from .preview import flow_preview
 from .progress import Progress
-from .validation import frames_from_images
+from .validation import checks_widget_inputs, frames_from_images
 
 
+@checks_widget_inputs
 class OpticalFlow:
     DESCRIPTION = (
         "Optical flow of a video with OpenCV (DIS or Farnebäck; no model weights, runs on the CPU): forward "

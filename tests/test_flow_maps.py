@@ -96,3 +96,65 @@ def test_a_translation_is_consistent_up_to_the_frame_edge():
     forward[0] = 10.25
     occluded = occlusion_from_flows(forward, -forward)
     assert torch.equal(occluded, (torch.arange(32) < 10).expand(3, 32))
+
+
+NAN = float("nan")
+
+
+@pytest.mark.parametrize(("field", "points", "message"), [
+    (torch.zeros(1, 3, 4), torch.full((3, 4), 1.5), r"points must have shape \[\.\.\., 2, H, W\]"),  # rank 2
+    (torch.zeros(1, 3, 4), torch.tensor([[[NAN]], [[1.0]]]), "points contains NaN"),  # was a border value
+    (torch.zeros(1, 3, 4), torch.tensor([[[float("inf")]], [[1.0]]]), "points contains NaN or infinite"),
+    (torch.zeros(1, 3, 4), torch.ones(2, 1, 1, dtype=torch.int64), "points must be a floating-point"),
+    (torch.zeros(1, 3, 4), torch.ones(2, 1, 1, device="meta"), "points is on the meta device"),
+    (torch.zeros(1, 3, 4, device="meta"), torch.ones(2, 1, 1), "field is on the meta device"),
+    (torch.zeros(3, 4), torch.ones(2, 1, 1), r"field must be a floating-point tensor \[\.\.\., K, H, W\]"),
+    (torch.zeros(1, 0, 4), torch.ones(2, 1, 1), "field has no values"),
+    (torch.zeros(2, 1, 3, 4), torch.ones(3, 2, 1, 1), "points .* do not broadcast to the field"),
+])
+def test_sample_bilinear_refuses_what_it_would_read_wrongly(field, points, message):
+    with pytest.raises(ValueError, match=message):
+        sample_bilinear(field, points)
+
+
+def test_sample_bilinear_broadcasts_points_over_the_fields_leading_axes():
+    field = torch.arange(24.0).reshape(2, 1, 3, 4)
+    assert torch.allclose(sample_bilinear(field, identity_map(3, 4)), field, atol=1e-5)
+
+
+@pytest.mark.parametrize(("alpha", "beta", "name"), [(NAN, 0.5, "alpha"), (0.01, NAN, "beta"),
+                                                     (-1.0, 0.5, "alpha"), (0.01, float("inf"), "beta")])
+def test_occlusion_thresholds_must_be_finite_and_non_negative(alpha, beta, name):
+    """A NaN threshold compares false everywhere: nothing would be marked occluded, silently."""
+    flow = torch.zeros(1, 2, 4, 4)
+    with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0"):
+        occlusion_from_flows(flow, flow, alpha=alpha, beta=beta)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: identity_map(2.5, 3), "height must be an integer, got 2.5"),
+    (lambda: resize_flow(torch.zeros(2, 4, 4), 4, 3.0), "width must be an integer, got 3.0"),
+])
+def test_sizes_must_be_integers(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_flow_that_overflows_when_scaled_up_names_the_flow_and_says_so():
+    """A finite flow near float32's largest value doubles past it on a grid twice as fine: that is an overflow
+    of the scaling, not NaN in the input."""
+    huge = torch.full((2, 4, 4), 3e38)
+    with pytest.raises(ValueError, match=r"^flow: its displacements .* overflowed torch\.float32 when scaled from "
+                                         r"its 4x4 grid to 8x8"):
+        resize_flow(huge, 8, 8)
+
+
+def test_flows_near_the_largest_float_shrink_without_overflow():
+    """Area averaging sums before it divides: four pixels of 3e38 overflowed to inf. The mean of a power-of-two
+    fraction is exact, so the result is the same as at any scale."""
+    huge = torch.full((2, 4, 4), 3e38)
+    huge[1, :, :2] = -3e38
+    expected = resize_flow(huge / 2**20, 2, 2) * 2**20
+    assert torch.equal(resize_flow(huge, 2, 2), expected)
+    assert torch.equal(expected[0], torch.full((2, 2), 1.5e38))
+    assert torch.equal(expected[1, :, 0], torch.full((2,), -1.5e38))

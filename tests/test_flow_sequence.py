@@ -124,3 +124,12 @@ def test_strided_drops_trailing_frames_and_refuses_short_flows():
         flow.strided(12)
     with pytest.raises(ValueError, match="step must be at least 1"):
         flow.strided(0)
+
+
+def test_a_composition_that_overflows_names_the_flow_and_says_so():
+    """Each flow is finite, but four steps of 3e38 pixels leave float32: the composed motion overflowed (not
+    "contains NaN", which would blame the input)."""
+    huge = torch.full((4, 2, 4, 4), 3e38)
+    with pytest.raises(ValueError, match=r"^flow: its motion composed over 4 frames .* overflowed torch\.float32"):
+        FlowSequence(huge, -huge, (4, 4)).strided(4)
+    assert FlowSequence(huge, -huge, (4, 4)).strided(1).frames == 5  # one step alone composes nothing

@@ -194,3 +194,22 @@ def test_signal_fraction_is_the_share_of_x0_in_the_diffused_state(parametrisatio
     x0 = torch.ones(3, dtype=torch.float64)
     kept = forward_diffuse(x0, torch.zeros_like(x0), sigma, parametrisation)
     assert torch.allclose(kept, torch.full_like(x0, signal_fraction(sigma, parametrisation)), rtol=1e-15, atol=0)
+
+
+NAN_LATENT = torch.zeros(4, 2, 8, 8).index_fill_(0, torch.tensor([3]), float("nan"))
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: forward_diffuse(torch.zeros(4, 2, 8, 8), torch.zeros(1, 2, 8, 8), 1.0, "vp"),
+     r"noise of shape \(1, 2, 8, 8\) does not match x0"),  # used to broadcast one noise frame over all
+    (lambda: forward_diffuse(NAN_LATENT, torch.zeros(4, 2, 8, 8), 1.0, "vp"), r"x0 contains NaN .*frame 3"),
+    (lambda: forward_diffuse(torch.zeros(4, 2, 8, 8), NAN_LATENT, 0.5, "flow"), r"noise contains NaN .*frame 3"),
+    (lambda: noise_for_state(torch.zeros(4, 2, 8, 8), 1.0, "vp", torch.zeros(4, 2, 8, 1)),
+     r"latent of shape \(4, 2, 8, 1\) does not match z"),
+    (lambda: noise_for_state(NAN_LATENT, 1.0, "vp"), r"z contains NaN .*frame 3"),
+    (lambda: iteration_steps(2.5, 2, False), "steps must be an integer, got 2.5"),
+    (lambda: iteration_steps(10, 2.0, True), "iterations must be an integer, got 2.0"),
+])
+def test_bad_kernel_inputs_are_refused_naming_them(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

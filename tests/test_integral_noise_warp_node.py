@@ -304,3 +304,13 @@ def test_rgba_frames_drop_alpha_and_masks_follow_the_frame_orientation(fake_comf
 def test_images_with_two_channels_are_refused(fake_comfy):
     with pytest.raises(ValueError, match=r"images must be an IMAGE batch \[frames, height, width, 3\]"):
         run(fake_comfy, images=torch.rand(4, 64, 64, 2))
+
+
+def test_a_flow_near_the_largest_float_gives_finite_noise_and_preview(fake_comfy):
+    """Every pixel leaves the frame, so every frame is fresh noise; shrinking the flow to the latent grid (area
+    means whose sums overflowed) and its colour wheel (|f| overflowed) must stay finite."""
+    huge = torch.full((3, 2, 64, 64), 3e38)
+    huge[:, 1] = -3e38
+    _, latent, preview = run(fake_comfy, flow=FlowSequence(huge, -huge, (64, 64)))
+    assert torch.isfinite(latent["samples"]).all() and latent["samples"].shape == (4, 4, 8, 8)
+    assert torch.isfinite(preview).all() and preview.min() >= 0 and preview.max() <= 1

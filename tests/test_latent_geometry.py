@@ -70,3 +70,17 @@ def test_degrade_rejects_bad_gamma_and_shapes():
             degrade(a, a, bad)
     with pytest.raises(ValueError, match="shape"):
         degrade(a, torch.zeros(2, 4, 5), 0.5)
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: pool_to_latent(torch.zeros(2, 4, 4), 2.0), "factor must be an integer, got 2.0"),
+    (lambda: pool_to_latent(torch.zeros(2, 4, 4).index_fill_(0, torch.tensor([1]), float("inf")), 2),
+     r"noise contains NaN or infinite values \(first in frame 1\)"),
+    (lambda: latent_frame_count(5.5, 2), "frames must be an integer, got 5.5"),
+    (lambda: latent_frame_count(5, 4.0), "factor must be an integer, got 4.0"),
+    (lambda: degrade(torch.full((2, 3), float("nan")), torch.zeros(2, 3), 0.5), "warped contains NaN"),
+    (lambda: degrade(torch.zeros(2, 3), torch.full((2, 3), float("inf")), 0.5), "fresh contains NaN or infinite"),
+])
+def test_bad_kernel_inputs_are_refused_naming_them(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

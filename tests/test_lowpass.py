@@ -107,6 +107,8 @@ def test_butterworth_order_sharpens_towards_ideal():
     ("kwargs", "name"),
     [({"d_s": 0.0}, "d_s"), ({"d_s": 1.5}, "d_s"), ({"d_t": -0.1}, "d_t"), ({"d_t": float("nan")}, "d_t"),
      ({"kind": "butterworth", "order": 0}, "order"), ({"kind": "butterworth", "order": 2.5}, "order"),
+     ({"kind": "butterworth", "order": float("inf")}, "order"),
+     ({"kind": "butterworth", "order": float("nan")}, "order"),
      ({"kind": "lanczos"}, "kind")],
 )
 def test_invalid_parameters_name_the_input(kwargs, name):

@@ -86,3 +86,19 @@ def test_camera_motion_node_preview_shows_the_directions_of_its_tooltips():
     top, bottom = preview[1, 0, 32], preview[1, 63, 32]
     assert top[0] < 0.35 and top[1] > 0.75 and torch.isclose(top[1], top[2], atol=0.06)
     assert bottom[0] > 0.99 and bottom[1] < 0.5 and torch.isclose(bottom[1], bottom[2], atol=0.06)
+
+
+def test_flows_near_the_largest_float_keep_the_preview_finite_and_in_range():
+    """|f| of ±3e38 components overflows float32; the colour is scale-free, so such a flow must look like the same
+    flow at any scale: right and down at full speed, still pixels white."""
+    big = torch.finfo(torch.float32).max * 0.9
+    backward = torch.zeros(1, 2, 2, 2)
+    backward[0, :, 0, 0] = torch.tensor([-big, -big])  # arrived moving right and down
+    backward[0, :, 1, 1] = torch.tensor([big, -big])  # arrived moving left and down
+    preview, _ = flow_preview(FlowSequence(-backward, backward, (2, 2)))
+    assert torch.isfinite(preview).all() and preview.min() >= 0 and preview.max() <= 1
+    expected, _ = flow_preview(FlowSequence(-backward / big, backward / big, (2, 2)))
+    torch.testing.assert_close(preview, expected)
+    assert preview[1, 0, 1].eq(1).all() and preview[0].eq(1).all()
+    saturated = flow_colour(backward[:, :, :1, :1], max_magnitude=3.0)  # far faster than 3: full saturation
+    assert torch.equal(saturated, flow_colour(-torch.ones(1, 2, 1, 1), max_magnitude=1.0))

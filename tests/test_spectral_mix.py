@@ -83,3 +83,14 @@ def test_tensors_on_different_devices_are_refused():
     """The device check must fire before any FFT: a meta tensor stands in for another device."""
     with pytest.raises(ValueError, match="cannot mix frequencies of tensors on cpu and meta"):
         spectral_mix(torch.zeros(4, 2, 8, 8), torch.zeros(4, 2, 8, 8, device="meta"), LowPassFilter())
+
+
+@pytest.mark.parametrize(("bad", "name"), [("low", "low"), ("high", "high")])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_inputs_are_refused_naming_them(bad, name, value):
+    """One NaN spreads over the whole spectrum of its (batch, channel) slice; refuse it instead."""
+    latents = {"low": torch.zeros(4, 2, 8, 8), "high": torch.zeros(4, 2, 8, 8)}
+    latents[bad][2, 1, 3, 3] = value
+    with pytest.raises(ValueError, match=rf"{name} contains NaN or infinite values \(first in frame 2\)"):
+        spectral_mix(latents["low"], latents["high"], LowPassFilter())
+

@@ -26,6 +26,8 @@ import math
 
 import torch
 
+from ..checks import check_finite
+
 PARAMETRISATIONS = ("vp", "flow")
 FLOW_SIGMA_MAX = 1.0 + 1e-5  # ComfyUI's float32 shifted schedules start at σ = 1.0000001 for many shifts
 
@@ -40,8 +42,13 @@ def _check(parametrisation: str, sigma: float) -> None:
 
 
 def forward_diffuse(x0: torch.Tensor, noise: torch.Tensor, sigma: float, parametrisation: str) -> torch.Tensor:
-    """The clean latent ``x0`` diffused to ``sigma`` with ``noise``, in unit-variance form z."""
+    """The clean latent ``x0`` diffused to ``sigma`` with ``noise`` (both finite, of one shape), in unit-variance
+    form z."""
     _check(parametrisation, sigma)
+    if x0.shape != noise.shape:
+        raise ValueError(f"noise of shape {tuple(noise.shape)} does not match x0 of shape {tuple(x0.shape)}")
+    check_finite(x0, "x0")
+    check_finite(noise, "noise")
     if parametrisation == "vp":
         return (x0 + sigma * noise) / math.sqrt(1.0 + sigma * sigma)
     return (1.0 - sigma) * x0 + sigma * noise
@@ -55,8 +62,12 @@ def signal_fraction(sigma: float, parametrisation: str) -> float:
 
 def noise_for_state(z: torch.Tensor, sigma: float, parametrisation: str, latent: torch.Tensor | float = 0.0,
                     max_denoise: bool = True) -> torch.Tensor:
-    """The noise n for which ComfyUI's ``noise_scaling(σ, n, latent, max_denoise)`` is the state of ``z``."""
+    """The noise n for which ComfyUI's ``noise_scaling(σ, n, latent, max_denoise)`` is the state of ``z``;
+    ``latent`` a number or a tensor of z's shape."""
     _check(parametrisation, sigma)
+    if isinstance(latent, torch.Tensor) and latent.shape != z.shape:
+        raise ValueError(f"latent of shape {tuple(latent.shape)} does not match z of shape {tuple(z.shape)}")
+    check_finite(z, "z")
     if parametrisation == "vp":
         scale = math.sqrt(1.0 + sigma * sigma)
         return (z * scale - latent) / (scale if max_denoise else sigma)

@@ -44,7 +44,7 @@ class LowPassFilter:
             value = getattr(self, name)
             if not 0.0 < value <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1] (a fraction of the Nyquist frequency), got {value}")
-        if self.kind == "butterworth" and (int(self.order) != self.order or self.order < 1):
+        if self.kind == "butterworth" and not (float(self.order).is_integer() and self.order >= 1):
             raise ValueError(f"order must be a positive integer, got {self.order}")
 
     def response(self, frames: int, height: int, width: int, *, device: torch.device | str = "cpu",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ..checks import check_integers
 from .diffusion import forward_diffuse
 from .lowpass import LowPassFilter
 from .spectral_mix import spectral_mix
@@ -23,6 +24,7 @@ _GOLDEN_GAMMA = 0x9E3779B97F4A7C15
 
 def iteration_steps(steps: int, iterations: int, coarse_to_fine: bool) -> list[int]:
     """Sampling steps of each iteration: S every time, or ⌊S/N·(i+1)⌋ (≥ 1) coarse-to-fine."""
+    check_integers(steps=steps, iterations=iterations)
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
     if iterations < 1:

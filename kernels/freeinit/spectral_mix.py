@@ -11,24 +11,29 @@ unsupported or limited to powers of two); the result is cast back.
 from __future__ import annotations
 
 import torch
+from einops import rearrange
 
+from ..checks import check_finite
 from ..layout import time_axis
 from .lowpass import LowPassFilter
 
 
 def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter) -> torch.Tensor:
-    """Low frequencies of ``low`` plus high frequencies of ``high``; both ``[T,C,H,W]`` or ``[B,C,T,H,W]``."""
+    """Low frequencies of ``low`` plus high frequencies of ``high``; both ``[T,C,H,W]`` or ``[B,C,T,H,W]``,
+    finite (one NaN would spread over the whole spectrum)."""
     if low.shape != high.shape:
         raise ValueError(f"cannot mix frequencies of shapes {tuple(low.shape)} and {tuple(high.shape)}")
     if low.device != high.device:
         raise ValueError(f"cannot mix frequencies of tensors on {low.device} and {high.device}")
     if low.numel() == 0:
         raise ValueError(f"cannot mix frequencies of an empty latent of shape {tuple(low.shape)}")
-    t = time_axis(low)
+    t = time_axis(low, "low")
+    check_finite(low, "low")
+    check_finite(high, "high")
     frames, height, width = low.shape[t], low.shape[-2], low.shape[-1]
     dims = (t, low.ndim - 2, low.ndim - 1)
     gain = lowpass.response(frames, height, width, device=low.device, onesided=True)
-    gain = gain.view(frames, 1, height, -1) if t == 0 else gain
+    gain = rearrange(gain, "t h w -> t 1 h w") if t == 0 else gain  # [T, C, H, W]: broadcast over channels
     spectrum_low = torch.fft.rfftn(low.float(), dim=dims)
     spectrum_high = torch.fft.rfftn(high.float(), dim=dims)
     mixed = spectrum_high + (spectrum_low - spectrum_high) * gain

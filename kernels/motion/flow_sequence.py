@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .flow_maps import identity_map, resample, resize_flow, sample_bilinear
+from ..checks import check_finite
+from .flow_maps import identity_map, resample, resize_flow, sample_bilinear_unchecked
 
 
 @dataclass(frozen=True)
@@ -106,15 +107,18 @@ class FlowSequence:
             later, earlier = windows + step - 1 - s, windows + s
             if occluded is not None:
                 occlusion = self.occlusion[later, None].to(self.forward.dtype)
-                occluded |= sample_bilinear(occlusion, backward_position)[:, 0] > 0.5
-            backward_position = backward_position + sample_bilinear(self.backward[later], backward_position)
-            forward_position = forward_position + sample_bilinear(self.forward[earlier], forward_position)
-        return FlowSequence(
-            forward=forward_position - centres,
-            backward=backward_position - centres,
-            frame_size=self.frame_size,
-            occlusion=occluded,
-        )
+                occluded |= sample_bilinear_unchecked(occlusion, backward_position)[:, 0] > 0.5
+            backward_position = backward_position + sample_bilinear_unchecked(self.backward[later], backward_position)
+            forward_position = forward_position + sample_bilinear_unchecked(self.forward[earlier], forward_position)
+        forward, backward = forward_position - centres, backward_position - centres
+        if not bool(torch.isfinite(forward).all() and torch.isfinite(backward).all()):
+            peak = max(float(self.forward.abs().max()), float(self.backward.abs().max()))
+            raise ValueError(
+                f"flow: its motion composed over {step} frames (the VAE's temporal compression) overflowed "
+                f"{self.forward.dtype}: the flow moves pixels by up to {peak:.3g} pixels a frame on a "
+                f"{self.grid_size[1]}x{self.grid_size[0]} grid. Give a flow in pixels of its frames, as Optical "
+                f"Flow and Camera Motion Flow make it")
+        return FlowSequence(forward=forward, backward=backward, frame_size=self.frame_size, occlusion=occluded)
 
     def to(self, device: torch.device | str) -> FlowSequence:
         """The same flow on another device."""
@@ -124,15 +128,3 @@ class FlowSequence:
             frame_size=self.frame_size,
             occlusion=None if self.occlusion is None else self.occlusion.to(device),
         )
-
-
-def check_finite(values: torch.Tensor, name: str) -> None:
-    """Raise a ValueError naming the first frame (index on axis 0) of ``values`` holding NaN or ±inf.
-
-    A finite sum proves every element finite (NaN and ±inf propagate), so clean data costs one reduction.
-    """
-    if torch.isfinite(values.sum()):
-        return
-    bad = (~torch.isfinite(values)).flatten(1).any(1).nonzero()
-    if len(bad):
-        raise ValueError(f"{name} contains NaN or infinite values (first in frame {bad[0, 0].item()})")

@@ -16,13 +16,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..checks import check_finite, check_integers
+
 
 def pool_to_latent(noise: torch.Tensor, factor: int) -> torch.Tensor:
     """k×k block sums divided by k over the last two axes of ``noise`` [..., H, W] (H, W divisible by k)."""
+    check_integers(factor=factor)
     if factor < 1:
         raise ValueError(f"factor must be at least 1, got {factor}")
     if noise.ndim < 2:
         raise ValueError(f"noise must have at least 2 axes [..., H, W], got shape {tuple(noise.shape)}")
+    check_finite(noise, "noise")
     height, width = noise.shape[-2:]
     if height % factor or width % factor:
         raise ValueError(f"noise of size {height}×{width} is not divisible by the factor {factor}")
@@ -36,6 +40,7 @@ def pool_to_latent(noise: torch.Tensor, factor: int) -> torch.Tensor:
 
 def latent_frame_count(frames: int, factor: int) -> int:
     """Latent frames of a causal video VAE with temporal factor k: (frames − 1)//k + 1."""
+    check_integers(frames=frames, factor=factor)
     if frames < 1:
         raise ValueError(f"frames must be at least 1, got {frames}")
     if factor < 1:
@@ -56,6 +61,8 @@ def degrade(warped: torch.Tensor, fresh: torch.Tensor, gamma: float | torch.Tens
         raise ValueError(f"warped {tuple(warped.shape)} and fresh {tuple(fresh.shape)} noise differ in shape")
     if warped.device != fresh.device:
         raise ValueError(f"warped noise is on {warped.device}, fresh noise on {fresh.device}")
+    check_finite(warped, "warped")
+    check_finite(fresh, "fresh")
     gamma = torch.as_tensor(gamma, dtype=warped.dtype, device=warped.device)
     if not bool(torch.isfinite(gamma).all()) or bool(((gamma < 0) | (gamma > 1)).any()):
         raise ValueError("gamma must lie in [0, 1]")
