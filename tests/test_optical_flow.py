@@ -10,7 +10,13 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.synthetic_video import moving_texture_clip, occlusion_clip
-from temporal_noise.kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow, grey_frames
+from temporal_noise.kernels.motion.optical_flow import (
+    _DIS_PRESETS,
+    FLOW_PRESETS,
+    dis_coarsest_level,
+    estimate_flow,
+    grey_frames,
+)
 from temporal_noise.nodes.optical_flow import OpticalFlow
 
 MARGIN = 12  # pixels near the border see content entering the frame: no flow can be right there
@@ -95,6 +101,38 @@ def test_grey_frames_are_rounded_clamped_bt601_luma(rgb, level):
 def test_bad_frames_raise(frames, kwargs, message):
     with pytest.raises(ValueError, match=message):
         estimate_flow(frames, **kwargs)
+
+
+@pytest.mark.parametrize("preset", ["dis_ultrafast", "dis_fast", "dis_medium"])
+@pytest.mark.parametrize("size", [(256, 256), (64, 96), (32, 91), (480, 832)])
+def test_dis_presets_are_unchanged_where_their_pyramid_fits(preset, size):
+    """Bit-identical to OpenCV's preset on sizes whose coarsest level is at least the preset's finest."""
+    import cv2
+
+    images, _ = moving_texture_clip(2, *size, pan_x=2.5, pan_y=-1.0)
+    grey = grey_frames(images.movedim(-1, 1), 1.0)
+    plain = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]).calc(grey[0], grey[1], None)
+    flow = estimate_flow(images.movedim(-1, 1), preset)
+    assert torch.equal(flow.forward[0], torch.from_numpy(plain).permute(2, 0, 1))
+
+
+@pytest.mark.parametrize(("size", "level"), [
+    ((256, 256), 3), ((20, 200), 1), ((16, 1024), 1), ((90, 32), 1), ((91, 32), 2), ((16, 45), 0), ((16, 46), 1),
+])
+def test_dis_coarsest_level_is_opencvs(size, level):
+    """OpenCV's min(round(log2(long / 32)), ⌊log2 ⌊short / 8⌋⌋) for patch 8, at the fast presets' limits
+    (coarsest 2 from 32×91) and medium's (coarsest 1 from 16×46)."""
+    assert dis_coarsest_level(*size, 8) == level
+
+
+@pytest.mark.parametrize("preset", ["dis_ultrafast", "dis_fast", "dis_medium"])
+@pytest.mark.parametrize("size", [(20, 40), (24, 64), (64, 24), (16, 16)])
+def test_small_frames_get_the_same_flow_for_the_same_pair(preset, size):
+    """Where a preset's levels do not fit, OpenCV used to re-pick them on the first call only (and keep the
+    new finest level), so the first pair got another flow than a later identical pair."""
+    images, _ = moving_texture_clip(2, *size, pan_x=1.5, pan_y=0.5)
+    flow = estimate_flow(images[[0, 1, 0, 1]].movedim(-1, 1), preset)
+    assert torch.equal(flow.forward[0], flow.forward[2])
 
 
 def test_on_pair_reports_each_pair_in_order():
