@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from ..kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow
+from ..kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow, opencv
 from .preview import flow_preview
 from .progress import Progress
 from .validation import frames_from_images
+
+opencv()  # this node needs OpenCV: without it the import fails, and nodes/__init__ logs what to install
 
 
 class OpticalFlow:

@@ -1,6 +1,8 @@
 """Optical flow on synthetic clips with known motion, occlusion, and the Optical Flow node."""
 
 import importlib.util
+import logging
+import re
 import sys
 from pathlib import Path
 
@@ -142,16 +144,32 @@ def test_on_pair_reports_each_pair_in_order():
     assert done == [0, 1, 2]
 
 
-@pytest.mark.parametrize("module", ["kernels/motion/optical_flow.py", "nodes/optical_flow.py"])
-def test_modules_load_without_opencv(monkeypatch, module):
-    """A fresh copy of the module executes while ``import cv2`` fails: OpenCV is only needed to compute."""
+OPENCV_HINT = r"optical flow needs OpenCV.*pip install opencv-python.*apt-get install libgl1"
+
+
+def test_kernel_loads_without_opencv_and_says_what_to_install(monkeypatch):
+    """A fresh copy of the kernel module executes while ``import cv2`` fails: OpenCV is only needed to
+    compute, and then the error names the package (and libgl1, which opencv-python needs on bare Linux)."""
     monkeypatch.setitem(sys.modules, "cv2", None)
-    package = "temporal_noise." + ".".join(module.split("/")[:-1])
-    path = Path(__file__).resolve().parents[1] / module
-    spec = importlib.util.spec_from_file_location(f"{package}._without_cv2", path)
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
-    with pytest.raises(ImportError):
-        estimate_flow(torch.rand(2, 3, 32, 32))
+    path = Path(__file__).resolve().parents[1] / "kernels/motion/optical_flow.py"
+    spec = importlib.util.spec_from_file_location("temporal_noise.kernels.motion._without_cv2", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(ImportError, match=OPENCV_HINT):
+        module.estimate_flow(torch.rand(2, 3, 32, 32))
+
+
+def test_without_opencv_the_optical_flow_node_is_disabled_with_the_reason(monkeypatch, caplog):
+    """nodes/__init__ logs why Optical Flow is missing; Integral Noise Warp stays (it can take a FLOW)."""
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    monkeypatch.delitem(sys.modules, "temporal_noise.nodes.optical_flow")
+    path = Path(__file__).resolve().parents[1] / "nodes" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("temporal_noise.nodes", path)
+    with caplog.at_level(logging.ERROR):
+        spec.loader.exec_module(nodes := importlib.util.module_from_spec(spec))
+    assert "TemporalNoiseOpticalFlow" not in nodes.NODE_CLASS_MAPPINGS
+    assert "TemporalNoiseIntegralNoiseWarp" in nodes.NODE_CLASS_MAPPINGS
+    assert re.search("nodes of optical_flow.py are disabled: ImportError: " + OPENCV_HINT, caplog.text)
 
 
 def test_node_runs_with_progress_and_returns_frame_aligned_outputs(fake_comfy):
