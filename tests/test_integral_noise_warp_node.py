@@ -212,6 +212,7 @@ def nan_frames():
      "expected a latent batch of 16"),
     ({"flow": camera_motion_flow(49, 64, 64), "latent": {"samples": torch.zeros(1, 16, 12, 8, 8)}},
      "video's 49 frames give 13 at 4x"),
+    ({"images": torch.ones(4, 64, 64, 3, dtype=torch.uint8)}, r"images has dtype torch.uint8, but .* floats in"),
     ({"images": nan_frames()}, r"images contains NaN or infinite values \(first in frame 2\)"),
     ({"images": torch.rand(4, 8, 8, 3)}, "images are 8x8 .* too small for optical flow"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(32, 32)},

@@ -201,6 +201,8 @@ def test_node_stops_when_interrupted(fake_comfy):
     (torch.rand(1, 32, 32, 3), "images has 1 frame"),
     (torch.rand(0, 32, 32, 3), "images is empty"),
     (torch.rand(2, 32, 32), r"IMAGE batch \[frames, height, width, 3\]"),
+    (torch.randint(0, 256, (2, 32, 32, 3), dtype=torch.uint8), r"images has dtype torch.uint8, but a ComfyUI IMAGE "
+                                                               r"holds floats in \[0, 1\]"),
     (torch.rand(3, 32, 32, 3).index_put_((torch.tensor(1),), torch.tensor(float("nan"))),
      r"images contains NaN or infinite values \(first in frame 1\)"),
 ])
