@@ -94,13 +94,15 @@ for preset in ("dis_ultrafast", "dis_fast"):
     noise, latent, preview = IntegralNoiseWarp().warp("grid", 1, 0, 0.0, "fresh noise", preset, 4, 8, 0,
                                                       images=torch.rand(2, 64, 1024, 3))
     assert latent["samples"].shape == (2, 4, 8, 128)
+    IntegralNoiseWarp().warp("grid", 1, 0, 0.0, "fresh noise", preset, 4, 8, 0, images=torch.rand(2, 16, 4000, 3))
 print("survived")
 """
 
 
 def test_the_reported_node_inputs_survive():
     """Optical Flow on a 320×96 clip at scale 0.25 and on 200×20 frames at scale 1, and Integral Noise Warp
-    on a 1024×64 clip (it picks scale 0.25 itself), with the fast presets: each killed ComfyUI."""
+    on a 1024×64 clip (it picks scale 0.25 itself), with the fast presets: each killed ComfyUI; and Integral
+    Noise Warp on 4000×16 frames, which it used to shrink to 500×2 and refuse."""
     child = start_child(NODES_CHILD)
     stdout, stderr = child.communicate(timeout=300)
     assert child.returncode == 0 and stdout.strip() == "survived", (child.returncode, stderr[-2000:])

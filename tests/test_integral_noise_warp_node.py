@@ -214,7 +214,8 @@ def nan_frames():
      "video's 49 frames give 13 at 4x"),
     ({"images": torch.ones(4, 64, 64, 3, dtype=torch.uint8)}, r"images has dtype torch.uint8, but .* floats in"),
     ({"images": nan_frames()}, r"images contains NaN or infinite values \(first in frame 2\)"),
-    ({"images": torch.rand(4, 8, 8, 3)}, "images are 8x8 .* too small for optical flow"),
+    ({"images": torch.rand(4, 8, 8, 3)}, "images are 8x8 .* too small for optical flow, .*; give larger images or "
+                                         "connect a flow"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(32, 32)},
      "degradation_mask is 32x32 .* frames are 64x64"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(3, 64, 64)},
@@ -252,8 +253,10 @@ def test_fresh_nodes_give_a_still_camera_and_sd15_animatediff_noise(fake_comfy):
     ((512, 512), 1, 0.5),  # a 64-pixel grid: flow on 256 pixels, the minimum
     ((512, 512), 6, 0.75),  # a 384-pixel warp grid
     ((64, 96), 1, 1.0),  # never above the frame size
+    ((16, 4000), 1, 1.0),  # never below 16 pixels on the short side: 0.125 would give 2x500
+    ((32, 2048), 1, 0.5),  # 0.125 would give 4x256
 ])
-def test_flow_is_computed_at_the_warp_grids_size_but_on_at_least_256_pixels(fake_comfy, monkeypatch, size,
+def test_flow_is_computed_at_the_warp_grids_size_but_on_at_least_256_and_16_pixels(fake_comfy, monkeypatch, size,
                                                                             internal_resolution, scale):
     scales = []
 

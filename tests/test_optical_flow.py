@@ -205,7 +205,21 @@ def test_node_stops_when_interrupted(fake_comfy):
                                                                r"holds floats in \[0, 1\]"),
     (torch.rand(3, 32, 32, 3).index_put_((torch.tensor(1),), torch.tensor(float("nan"))),
      r"images contains NaN or infinite values \(first in frame 1\)"),
+    (torch.rand(2, 12, 64, 3), r"images are 64x12 \(width x height\): too small for optical flow, which needs 16"),
 ])
 def test_node_bad_images_name_the_input(fake_comfy, images, message):
     with pytest.raises(ValueError, match=message):
         OpticalFlow().compute(images, "dis_fast", 1.0)
+
+
+@pytest.mark.parametrize(("size", "scale", "shrunk", "least"), [
+    ((24, 128), 0.5, "64x12", 0.67),
+    ((96, 320), 0.15, "48x14", 0.17),
+])
+def test_node_names_the_scale_that_shrinks_images_too_far(fake_comfy, size, scale, shrunk, least):
+    message = (f"scale {scale} shrinks the {size[1]}x{size[0]} images (width x height) to {shrunk}, but optical flow "
+               f"needs 16 pixels per side: set scale to at least {least}")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        OpticalFlow().compute(torch.rand(2, *size, 3), "dis_fast", scale)
+    flow, _, _ = OpticalFlow().compute(torch.rand(2, *size, 3), "dis_fast", least)
+    assert min(flow.grid_size) == 16

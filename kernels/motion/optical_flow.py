@@ -71,7 +71,7 @@ def grey_frames(frames: torch.Tensor, scale: float) -> np.ndarray:
         raise ValueError(f"optical flow needs at least 2 frames, got {frames.shape[0]}")
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    height, width = round(frames.shape[-2] * scale), round(frames.shape[-1] * scale)
+    height, width = flow_grid_size(frames.shape[-2:], scale)
     if min(height, width) < MIN_FLOW_SIZE:
         raise ValueError(f"frames of {frames.shape[-2]}x{frames.shape[-1]} at scale {scale} give {height}x{width}; "
                          f"optical flow needs at least {MIN_FLOW_SIZE} pixels per side")
@@ -82,6 +82,16 @@ def grey_frames(frames: torch.Tensor, scale: float) -> np.ndarray:
     if (height, width) != tuple(grey.shape[-2:]):
         grey = F.interpolate(grey, size=(height, width), mode="bilinear", align_corners=False, antialias=True)
     return (grey[:, 0].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
+
+
+def flow_grid_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(h, w) of the grid the flow of H×W frames is computed on at ``scale``: each side times scale, rounded."""
+    return round(frame_size[0] * scale), round(frame_size[1] * scale)
+
+
+def min_flow_scale(frame_size: tuple[int, int]) -> float:
+    """The smallest scale whose flow grid keeps ``MIN_FLOW_SIZE`` pixels per side (above 1: frames too small)."""
+    return MIN_FLOW_SIZE / min(frame_size)
 
 
 def opencv():
