@@ -71,13 +71,13 @@ class OpticalFlow:
 
 def _check_flow_size(frame_size: tuple[int, int], scale: float) -> None:
     """A clear error, naming images and scale, where the flow grid would have under MIN_FLOW_SIZE pixels a side."""
-    if min(flow_grid_size(frame_size, scale)) >= MIN_FLOW_SIZE:
+    grid_height, grid_width = flow_grid_size(frame_size, scale)
+    if min(grid_height, grid_width) >= MIN_FLOW_SIZE:
         return
     height, width = frame_size
     if min(frame_size) < MIN_FLOW_SIZE:
         raise ValueError(f"images are {width}x{height} (width x height): too small for optical flow, which needs "
                          f"{MIN_FLOW_SIZE} pixels per side")
-    grid_height, grid_width = flow_grid_size(frame_size, scale)
     raise ValueError(f"scale {scale:g} shrinks the {width}x{height} images (width x height) to {grid_width}x"
                      f"{grid_height}, but optical flow needs {MIN_FLOW_SIZE} pixels per side: set scale to at least "
                      f"{math.ceil(min_flow_scale(frame_size) * 100) / 100:g}")
