@@ -1,6 +1,6 @@
 """Every flow preset on frame sizes and scales around DIS's pyramid limits, each preset in a child process.
 
-Unless the pack picks DIS's pyramid levels itself (``optical_flow._dis``), OpenCV (4.14, 5.1) kills the
+Unless the pack picks DIS's pyramid levels itself (``optical_flow._dis``), OpenCV (4.5-5.1) kills the
 process with SIGSEGV for frames of 16-31 rows and 80-512 columns and raises a resize error from 640 columns,
 with the ultrafast and fast presets. In ComfyUI that ends the server; here the child dies and the test fails.
 """
