@@ -1,6 +1,7 @@
 """Integral Noise Warp node: latent shapes of the model families, statistics, motion, occlusion, errors."""
 
 import math
+import sys
 
 import pytest
 import torch
@@ -303,6 +304,13 @@ def test_rgba_frames_drop_alpha_and_masks_follow_the_frame_orientation(fake_comf
         run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=torch.ones(96, 64))
     with pytest.raises(ValueError, match="degradation_mask contains NaN"):
         run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=torch.full((64, 96), float("nan")))
+
+
+def test_without_opencv_frames_need_a_flow_and_the_error_says_what_to_install(fake_comfy, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    run(fake_comfy, flow=camera_motion_flow(3, 64, 64, pan_x=1.0))
+    with pytest.raises(ImportError, match=r"needs OpenCV.*pip install opencv-python.*apt-get install libgl1"):
+        run(fake_comfy, images=torch.rand(3, 64, 64, 3))
 
 
 def test_images_with_two_channels_are_refused(fake_comfy):
