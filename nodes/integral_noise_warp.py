@@ -6,7 +6,7 @@ import torch
 from einops import rearrange
 
 from ..kernels.motion.flow_sequence import FlowSequence
-from ..kernels.motion.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow
+from ..kernels.motion.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow, min_flow_scale
 from ..kernels.video.warped_noise import video_noise
 from .latent_shape import LatentShape, shape_from_factors, shape_of_latent, video_stream
 from .noise import FREENOISE_NOTE, TensorNoise
@@ -15,7 +15,9 @@ from .progress import Progress
 from .validation import checks_widget_inputs, frames_from_images, frames_of_mask
 
 OCCLUSION_MODES = ("fresh noise", "stretch")
-MIN_FLOW_SIDE = 256  # optical flow is computed at the warp grid's size, but on at least this many pixels
+# Optical flow is computed at the warp grid's size, but on at least MIN_FLOW_SIDE pixels on the long side and
+# MIN_FLOW_SIZE on the short side.
+MIN_FLOW_SIDE = 256
 
 
 @checks_widget_inputs
@@ -69,7 +71,8 @@ class IntegralNoiseWarp:
                 "flow_preset": (list(FLOW_PRESETS), {
                     "default": "dis_medium",
                     "tooltip": "Optical flow method when frames are given (ignored with a flow input); computed "
-                               "at the warp grid's size, at least 256 pixels on the long side."}),
+                               "at the warp grid's size, at least 256 pixels on the long side and 16 on the "
+                               "short side."}),
                 "channels": ("INT", {
                     "default": 4, "min": 1, "max": 1024,
                     "tooltip": "Latent channels when no latent is connected: 4 SD1.5/SDXL, 16 Wan 2.1/Hunyuan, "
@@ -114,9 +117,10 @@ class IntegralNoiseWarp:
         if flow is None:
             if min(frame_size) < MIN_FLOW_SIZE:
                 raise ValueError(f"images are {frame_size[1]}x{frame_size[0]} (width x height): too small for optical "
-                                 f"flow, which needs {MIN_FLOW_SIZE} pixels per side; connect a flow instead")
+                                 f"flow, which needs {MIN_FLOW_SIZE} pixels per side; give larger images or connect "
+                                 f"a flow (e.g. Camera Motion Flow)")
             grid_side = max(shape.height, shape.width) * internal_resolution
-            scale = min(1.0, max(grid_side, MIN_FLOW_SIDE) / max(frame_size))
+            scale = min(1.0, max(max(grid_side, MIN_FLOW_SIDE) / max(frame_size), min_flow_scale(frame_size)))
             flow = estimate_flow(frames, flow_preset, scale, on_pair=lambda _: progress.advance())
         noise = video_noise(
             flow, shape.channels * batch, (shape.height, shape.width), seed=seed, method=method,

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
-from ..kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow
+from ..kernels.motion.optical_flow import (
+    FLOW_PRESETS,
+    MIN_FLOW_SIZE,
+    estimate_flow,
+    flow_grid_size,
+    min_flow_scale,
+    opencv,
+)
 from .preview import flow_preview
 from .progress import Progress
 from .validation import checks_widget_inputs, frames_from_images
+
+opencv()  # this node needs OpenCV: without it the import fails, and nodes/__init__ logs what to install
 
 
 @checks_widget_inputs
@@ -51,11 +62,26 @@ class OpticalFlow:
         frames = frames_from_images(images)
         if frames.shape[0] < 2:
             raise ValueError("images has 1 frame: optical flow needs at least 2 frames")
+        _check_flow_size((frames.shape[-2], frames.shape[-1]), scale)
         progress = Progress(frames.shape[0])
         flow = estimate_flow(frames, preset, scale, on_pair=lambda _: progress.advance())
         preview, occlusion = flow_preview(flow)
         progress.advance()
         return (flow, preview, occlusion)
+
+
+def _check_flow_size(frame_size: tuple[int, int], scale: float) -> None:
+    """A clear error, naming images and scale, where the flow grid would have under MIN_FLOW_SIZE pixels a side."""
+    grid_height, grid_width = flow_grid_size(frame_size, scale)
+    if min(grid_height, grid_width) >= MIN_FLOW_SIZE:
+        return
+    height, width = frame_size
+    if min(frame_size) < MIN_FLOW_SIZE:
+        raise ValueError(f"images are {width}x{height} (width x height): too small for optical flow, which needs "
+                         f"{MIN_FLOW_SIZE} pixels per side")
+    raise ValueError(f"scale {scale:g} shrinks the {width}x{height} images (width x height) to {grid_width}x"
+                     f"{grid_height}, but optical flow needs {MIN_FLOW_SIZE} pixels per side: set scale to at least "
+                     f"{math.ceil(min_flow_scale(frame_size) * 100) / 100:g}")
 
 
 NODE_CLASS_MAPPINGS = {"TemporalNoiseOpticalFlow": OpticalFlow}

@@ -41,10 +41,15 @@ def check_noise(noise: torch.Tensor, samples: torch.Tensor, name: str) -> torch.
 
 
 def frames_from_images(images: torch.Tensor, name: str = "images") -> torch.Tensor:
-    """IMAGE ``[F, H, W, C]`` → float frames ``[F, 3, H, W]`` (RGB; alpha dropped), checked."""
+    """IMAGE ``[F, H, W, C]`` → float frames ``[F, 3, H, W]`` (RGB; alpha dropped), checked.
+
+    A floating-point IMAGE only: integer pixels (0-255) would be clamped to [0, 1] into black and white."""
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[-1] not in (1, 3, 4):
         raise ValueError(f"{name} must be an IMAGE batch [frames, height, width, 3], got "
                          f"{getattr(images, 'shape', type(images).__name__)}")
+    if not images.is_floating_point():
+        raise ValueError(f"{name} has dtype {images.dtype}, but a ComfyUI IMAGE holds floats in [0, 1]: convert "
+                         f"the frames before this node (0-255 pixels divided by 255)")
     if 0 in images.shape:
         raise ValueError(f"{name} is empty: shape {tuple(images.shape)}")
     check_finite(images, name)

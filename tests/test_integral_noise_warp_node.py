@@ -1,6 +1,7 @@
 """Integral Noise Warp node: latent shapes of the model families, statistics, motion, occlusion, errors."""
 
 import math
+import sys
 
 import pytest
 import torch
@@ -212,8 +213,10 @@ def nan_frames():
      "expected a latent batch of 16"),
     ({"flow": camera_motion_flow(49, 64, 64), "latent": {"samples": torch.zeros(1, 16, 12, 8, 8)}},
      "video's 49 frames give 13 at 4x"),
+    ({"images": torch.ones(4, 64, 64, 3, dtype=torch.uint8)}, r"images has dtype torch.uint8, but .* floats in"),
     ({"images": nan_frames()}, r"images contains NaN or infinite values \(first in frame 2\)"),
-    ({"images": torch.rand(4, 8, 8, 3)}, "images are 8x8 .* too small for optical flow"),
+    ({"images": torch.rand(4, 8, 8, 3)}, "images are 8x8 .* too small for optical flow, .*; give larger images or "
+                                         "connect a flow"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(32, 32)},
      "degradation_mask is 32x32 .* frames are 64x64"),
     ({"flow": camera_motion_flow(4, 64, 64), "degradation_mask": torch.ones(3, 64, 64)},
@@ -251,8 +254,10 @@ def test_fresh_nodes_give_a_still_camera_and_sd15_animatediff_noise(fake_comfy):
     ((512, 512), 1, 0.5),  # a 64-pixel grid: flow on 256 pixels, the minimum
     ((512, 512), 6, 0.75),  # a 384-pixel warp grid
     ((64, 96), 1, 1.0),  # never above the frame size
+    ((16, 4000), 1, 1.0),  # never below 16 pixels on the short side: 0.125 would give 2x500
+    ((32, 2048), 1, 0.5),  # 0.125 would give 4x256
 ])
-def test_flow_is_computed_at_the_warp_grids_size_but_on_at_least_256_pixels(fake_comfy, monkeypatch, size,
+def test_flow_is_computed_at_the_warp_grids_size_but_on_at_least_256_and_16_pixels(fake_comfy, monkeypatch, size,
                                                                             internal_resolution, scale):
     scales = []
 
@@ -299,6 +304,13 @@ def test_rgba_frames_drop_alpha_and_masks_follow_the_frame_orientation(fake_comf
         run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=torch.ones(96, 64))
     with pytest.raises(ValueError, match="degradation_mask contains NaN"):
         run(fake_comfy, flow=flow, degradation=0.5, degradation_mask=torch.full((64, 96), float("nan")))
+
+
+def test_without_opencv_frames_need_a_flow_and_the_error_says_what_to_install(fake_comfy, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    run(fake_comfy, flow=camera_motion_flow(3, 64, 64, pan_x=1.0))
+    with pytest.raises(ImportError, match=r"needs OpenCV.*pip install opencv-python.*apt-get install libgl1"):
+        run(fake_comfy, images=torch.rand(3, 64, 64, 3))
 
 
 def test_images_with_two_channels_are_refused(fake_comfy):

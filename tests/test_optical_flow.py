@@ -1,6 +1,8 @@
 """Optical flow on synthetic clips with known motion, occlusion, and the Optical Flow node."""
 
 import importlib.util
+import logging
+import re
 import sys
 from pathlib import Path
 
@@ -10,7 +12,13 @@ import torch
 import torch.nn.functional as F
 
 from benchmarks.synthetic_video import moving_texture_clip, occlusion_clip
-from temporal_noise.kernels.motion.optical_flow import FLOW_PRESETS, estimate_flow, grey_frames
+from temporal_noise.kernels.motion.optical_flow import (
+    _DIS_PRESETS,
+    FLOW_PRESETS,
+    dis_coarsest_level,
+    estimate_flow,
+    grey_frames,
+)
 from temporal_noise.nodes.optical_flow import OpticalFlow
 
 MARGIN = 12  # pixels near the border see content entering the frame: no flow can be right there
@@ -97,6 +105,38 @@ def test_bad_frames_raise(frames, kwargs, message):
         estimate_flow(frames, **kwargs)
 
 
+@pytest.mark.parametrize("preset", ["dis_ultrafast", "dis_fast", "dis_medium"])
+@pytest.mark.parametrize("size", [(256, 256), (64, 96), (32, 91), (480, 832)])
+def test_dis_presets_are_unchanged_where_their_pyramid_fits(preset, size):
+    """Bit-identical to OpenCV's preset on sizes whose coarsest level is at least the preset's finest."""
+    import cv2
+
+    images, _ = moving_texture_clip(2, *size, pan_x=2.5, pan_y=-1.0)
+    grey = grey_frames(images.movedim(-1, 1), 1.0)
+    plain = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset]).calc(grey[0], grey[1], None)
+    flow = estimate_flow(images.movedim(-1, 1), preset)
+    assert torch.equal(flow.forward[0], torch.from_numpy(plain).permute(2, 0, 1))
+
+
+@pytest.mark.parametrize(("size", "level"), [
+    ((256, 256), 3), ((20, 200), 1), ((16, 1024), 1), ((90, 32), 1), ((91, 32), 2), ((16, 45), 0), ((16, 46), 1),
+])
+def test_dis_coarsest_level_is_opencvs(size, level):
+    """OpenCV's min(round(log2(long / 32)), ⌊log2 ⌊short / 8⌋⌋) for patch 8, at the fast presets' limits
+    (coarsest 2 from 32×91) and medium's (coarsest 1 from 16×46)."""
+    assert dis_coarsest_level(*size, 8) == level
+
+
+@pytest.mark.parametrize("preset", ["dis_ultrafast", "dis_fast", "dis_medium"])
+@pytest.mark.parametrize("size", [(20, 40), (24, 64), (64, 24), (16, 16)])
+def test_small_frames_get_the_same_flow_for_the_same_pair(preset, size):
+    """Where a preset's levels do not fit, OpenCV used to re-pick them on the first call only (and keep the
+    new finest level), so the first pair got another flow than a later identical pair."""
+    images, _ = moving_texture_clip(2, *size, pan_x=1.5, pan_y=0.5)
+    flow = estimate_flow(images[[0, 1, 0, 1]].movedim(-1, 1), preset)
+    assert torch.equal(flow.forward[0], flow.forward[2])
+
+
 def test_on_pair_reports_each_pair_in_order():
     images, _ = moving_texture_clip(4, 32, 32, pan_x=1.0)
     done = []
@@ -104,16 +144,32 @@ def test_on_pair_reports_each_pair_in_order():
     assert done == [0, 1, 2]
 
 
-@pytest.mark.parametrize("module", ["kernels/motion/optical_flow.py", "nodes/optical_flow.py"])
-def test_modules_load_without_opencv(monkeypatch, module):
-    """A fresh copy of the module executes while ``import cv2`` fails: OpenCV is only needed to compute."""
+OPENCV_HINT = r"optical flow needs OpenCV.*pip install opencv-python.*apt-get install libgl1"
+
+
+def test_kernel_loads_without_opencv_and_says_what_to_install(monkeypatch):
+    """A fresh copy of the kernel module executes while ``import cv2`` fails: OpenCV is only needed to
+    compute, and then the error names the package (and libgl1, which opencv-python needs on bare Linux)."""
     monkeypatch.setitem(sys.modules, "cv2", None)
-    package = "temporal_noise." + ".".join(module.split("/")[:-1])
-    path = Path(__file__).resolve().parents[1] / module
-    spec = importlib.util.spec_from_file_location(f"{package}._without_cv2", path)
-    spec.loader.exec_module(importlib.util.module_from_spec(spec))
-    with pytest.raises(ImportError):
-        estimate_flow(torch.rand(2, 3, 32, 32))
+    path = Path(__file__).resolve().parents[1] / "kernels/motion/optical_flow.py"
+    spec = importlib.util.spec_from_file_location("temporal_noise.kernels.motion._without_cv2", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(ImportError, match=OPENCV_HINT):
+        module.estimate_flow(torch.rand(2, 3, 32, 32))
+
+
+def test_without_opencv_the_optical_flow_node_is_disabled_with_the_reason(monkeypatch, caplog):
+    """nodes/__init__ logs why Optical Flow is missing; Integral Noise Warp stays (it can take a FLOW)."""
+    monkeypatch.setitem(sys.modules, "cv2", None)
+    monkeypatch.delitem(sys.modules, "temporal_noise.nodes.optical_flow")
+    path = Path(__file__).resolve().parents[1] / "nodes" / "__init__.py"
+    spec = importlib.util.spec_from_file_location("temporal_noise.nodes", path)
+    with caplog.at_level(logging.ERROR):
+        spec.loader.exec_module(nodes := importlib.util.module_from_spec(spec))
+    assert "TemporalNoiseOpticalFlow" not in nodes.NODE_CLASS_MAPPINGS
+    assert "TemporalNoiseIntegralNoiseWarp" in nodes.NODE_CLASS_MAPPINGS
+    assert re.search("nodes of optical_flow.py are disabled: ImportError: " + OPENCV_HINT, caplog.text)
 
 
 def test_node_runs_with_progress_and_returns_frame_aligned_outputs(fake_comfy):
@@ -145,9 +201,25 @@ def test_node_stops_when_interrupted(fake_comfy):
     (torch.rand(1, 32, 32, 3), "images has 1 frame"),
     (torch.rand(0, 32, 32, 3), "images is empty"),
     (torch.rand(2, 32, 32), r"IMAGE batch \[frames, height, width, 3\]"),
+    (torch.randint(0, 256, (2, 32, 32, 3), dtype=torch.uint8), r"images has dtype torch.uint8, but a ComfyUI IMAGE "
+                                                               r"holds floats in \[0, 1\]"),
     (torch.rand(3, 32, 32, 3).index_put_((torch.tensor(1),), torch.tensor(float("nan"))),
      r"images contains NaN or infinite values \(first in frame 1\)"),
+    (torch.rand(2, 12, 64, 3), r"images are 64x12 \(width x height\): too small for optical flow, which needs 16"),
 ])
 def test_node_bad_images_name_the_input(fake_comfy, images, message):
     with pytest.raises(ValueError, match=message):
         OpticalFlow().compute(images, "dis_fast", 1.0)
+
+
+@pytest.mark.parametrize(("size", "scale", "shrunk", "least"), [
+    ((24, 128), 0.5, "64x12", 0.67),
+    ((96, 320), 0.15, "48x14", 0.17),
+])
+def test_node_names_the_scale_that_shrinks_images_too_far(fake_comfy, size, scale, shrunk, least):
+    message = (f"scale {scale} shrinks the {size[1]}x{size[0]} images (width x height) to {shrunk}, but optical flow "
+               f"needs 16 pixels per side: set scale to at least {least}")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        OpticalFlow().compute(torch.rand(2, *size, 3), "dis_fast", scale)
+    flow, _, _ = OpticalFlow().compute(torch.rand(2, *size, 3), "dis_fast", least)
+    assert min(flow.grid_size) == 16

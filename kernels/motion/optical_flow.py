@@ -6,10 +6,20 @@ medium presets, or Farnebäck's polynomial expansion (2003). Frames are converte
 forward flow (t → t+1) and a backward flow (t+1 → t), in pixels of the scaled grid, and the pixels of
 frame t+1 whose backward flow is not undone by the forward flow are marked occluded (``flow_maps``).
 OpenCV is imported on first use, so the rest of the library works without it.
+
+DIS runs on an image pyramid from a coarsest level down to the preset's finest level (ultrafast and fast: 2,
+medium: 1; level k is 2^-k of the frame). OpenCV takes the coarsest level from the frame size, and where
+that lies below the finest level (a side under 32 pixels, or a long side under 91, for ultrafast and fast)
+it re-picks both levels from the width alone, so a short wide frame shrinks to less than one patch per
+side: out-of-bounds reads (SIGSEGV) or a failed resize. ``_dis`` sets the finest level to 0 (full
+resolution) for such frames instead, so OpenCV keeps its own coarsest level, where a patch still fits, and
+never falls back; on small frames level 0 also follows the motion better than the coarser levels. Frames
+where the preset's levels fit are computed exactly as before.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -21,6 +31,7 @@ from .flow_sequence import FlowSequence, check_finite
 
 FLOW_PRESETS = ("dis_ultrafast", "dis_fast", "dis_medium", "farneback")
 MIN_FLOW_SIZE = 16
+_DIS_PRESETS = {"dis_ultrafast": 0, "dis_fast": 1, "dis_medium": 2}  # cv2.DISOPTICAL_FLOW_PRESET_*
 _LUMA = (0.299, 0.587, 0.114)
 # Farnebäck: pyramid scale, levels, window, iterations, polynomial neighbourhood and sigma (OpenCV's example).
 _FARNEBACK = (0.5, 4, 15, 3, 5, 1.2, 0)
@@ -34,8 +45,8 @@ def estimate_flow(frames: torch.Tensor, preset: str = "dis_medium", scale: float
     H×W). ``on_pair(t)`` is called after the pair (t, t+1) is done, e.g. to advance a progress bar or to
     stop by raising.
     """
-    estimate = _estimator(preset)
     grey = grey_frames(frames, scale)
+    estimate = _estimator(preset, grey.shape[1:])
     forward, backward = [], []
     for t in range(grey.shape[0] - 1):
         forward.append(estimate(grey[t], grey[t + 1]))
@@ -60,7 +71,7 @@ def grey_frames(frames: torch.Tensor, scale: float) -> np.ndarray:
         raise ValueError(f"optical flow needs at least 2 frames, got {frames.shape[0]}")
     if not 0 < scale <= 1:
         raise ValueError(f"scale must be in (0, 1], got {scale}")
-    height, width = round(frames.shape[-2] * scale), round(frames.shape[-1] * scale)
+    height, width = flow_grid_size(frames.shape[-2:], scale)
     if min(height, width) < MIN_FLOW_SIZE:
         raise ValueError(f"frames of {frames.shape[-2]}x{frames.shape[-1]} at scale {scale} give {height}x{width}; "
                          f"optical flow needs at least {MIN_FLOW_SIZE} pixels per side")
@@ -73,18 +84,51 @@ def grey_frames(frames: torch.Tensor, scale: float) -> np.ndarray:
     return (grey[:, 0].clamp(0, 1) * 255).round().to(torch.uint8).cpu().numpy()
 
 
-def _estimator(preset: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """``estimate(a, b)`` → ``[h, w, 2]`` float32 flow from grey frame a to b, for a preset."""
-    import cv2
+def flow_grid_size(frame_size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """(h, w) of the grid the flow of H×W frames is computed on at ``scale``: each side times scale, rounded."""
+    return round(frame_size[0] * scale), round(frame_size[1] * scale)
 
+
+def min_flow_scale(frame_size: tuple[int, int]) -> float:
+    """The smallest scale whose flow grid keeps ``MIN_FLOW_SIZE`` pixels per side (above 1: frames too small)."""
+    return MIN_FLOW_SIZE / min(frame_size)
+
+
+def opencv():
+    """The ``cv2`` module, or an ImportError that says what to install."""
+    try:
+        import cv2
+    except ImportError as error:
+        raise ImportError(f"optical flow needs OpenCV, which failed to import ({error}): pip install "
+                          f"opencv-python; if libGL.so.1 is missing (bare Debian/Ubuntu, slim containers), "
+                          f"apt-get install libgl1 first") from error
+    return cv2
+
+
+def _estimator(preset: str, size: tuple[int, int]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """``estimate(a, b)`` → ``[h, w, 2]`` float32 flow from grey frame a to b of ``size`` (h, w), for a preset."""
+    if preset not in FLOW_PRESETS:
+        raise ValueError(f"preset must be one of {FLOW_PRESETS}, got {preset!r}")
+    cv2 = opencv()
     if preset == "farneback":
         return lambda a, b: cv2.calcOpticalFlowFarneback(a, b, None, *_FARNEBACK)
-    presets = {
-        "dis_ultrafast": cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST,
-        "dis_fast": cv2.DISOPTICAL_FLOW_PRESET_FAST,
-        "dis_medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
-    }
-    if preset not in presets:
-        raise ValueError(f"preset must be one of {FLOW_PRESETS}, got {preset!r}")
-    dis = cv2.DISOpticalFlow_create(presets[preset])
+    dis = _dis(cv2, preset, *size)
     return lambda a, b: dis.calc(a, b, None)
+
+
+def _dis(cv2, preset: str, height: int, width: int):
+    """OpenCV's DIS preset for frames of height×width, with finest level 0 where the coarsest level OpenCV
+    will choose lies below the preset's finest level (see the module docstring)."""
+    dis = cv2.DISOpticalFlow_create(_DIS_PRESETS[preset])
+    if dis_coarsest_level(height, width, dis.getPatchSize()) < dis.getFinestScale():
+        dis.setFinestScale(0)
+    return dis
+
+
+def dis_coarsest_level(height: int, width: int, patch: int) -> int:
+    """The coarsest pyramid level OpenCV's DIS picks: ``min(round(log2(long side / 4p)), ⌊log2 ⌊short side / p⌋⌋)``
+    for patch size p, as its ``calc`` computes it (the first term bounds the search range, the second keeps a
+    patch inside the coarsest level). Needs a short side of at least p."""
+    long_term = int(math.log(max(height, width) / (4.0 * patch)) / math.log(2.0) + 0.5)
+    short_term = int(math.log(min(height, width) // patch) / math.log(2.0))
+    return min(long_term, short_term)
