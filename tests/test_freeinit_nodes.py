@@ -20,6 +20,11 @@ from temporal_noise.nodes.noise_reinit import FreeInitNoiseReinit
 SIGMA_MAX = fake_comfy.EPS.sigma_max
 
 
+def fresh_at(eta, sigma, parametrisation):
+    """The fresh noise η at the state's noise level σ, as the reinitialisation mixes it in."""
+    return forward_diffuse(torch.zeros_like(eta), eta, sigma, parametrisation)
+
+
 def run_sampler(latent, **overrides):
     arguments = dict(model=fake_comfy.FakeModel(), seed=42, steps=10, cfg=7.0, sampler_name="euler",
                      scheduler="normal", positive=[], negative=[], latent_image={"samples": latent}, denoise=1.0,
@@ -64,7 +69,7 @@ def test_passes_start_from_reinitialised_states(fake_comfy):
     previous = torch.tanh(calls[0]["state"] / (1.0 + SIGMA_MAX))  # pass 0's result in model space
     for i in (1, 2):
         eta = seeded_noise(latent, iteration_seed(42, i))
-        z = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), eta, spec)
+        z = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), fresh_at(eta, SIGMA_MAX, "vp"), spec)
         torch.testing.assert_close(calls[i]["state"], z * (1 + SIGMA_MAX**2) ** 0.5, atol=1e-4, rtol=1e-5)
         previous = torch.tanh(calls[i]["state"] / (1.0 + SIGMA_MAX))
     assert every["samples"].shape == (8, 4, 8, 24)
@@ -112,8 +117,8 @@ def test_video_latents_and_flow_models(fake_comfy):
     eps = calls[0]["noise"]
     previous = torch.tanh(calls[0]["state"] / 2.0)
     sigma = fake_comfy.CONST().percent_to_sigma(0.001)
-    expected = spectral_mix(forward_diffuse(previous, eps, sigma, "flow"), seeded_noise(latent, iteration_seed(42, 1)),
-                            LowPassFilter())
+    expected = spectral_mix(forward_diffuse(previous, eps, sigma, "flow"),
+                            fresh_at(seeded_noise(latent, iteration_seed(42, 1)), sigma, "flow"), LowPassFilter())
     torch.testing.assert_close(calls[1]["state"], expected, atol=1e-5, rtol=1e-5)
 
 
@@ -136,7 +141,8 @@ def test_fresh_noise_input_gives_every_reinitialisation_its_high_frequencies(fak
     sigma = fake_comfy.CONST().percent_to_sigma(0.001)
     for i in (1, 2):
         previous = torch.tanh(calls[i - 1]["state"] / 2.0)
-        expected = spectral_mix(forward_diffuse(previous, calls[0]["noise"], sigma, "flow"), fresh, LowPassFilter())
+        expected = spectral_mix(forward_diffuse(previous, calls[0]["noise"], sigma, "flow"),
+                                fresh_at(fresh, sigma, "flow"), LowPassFilter())
         torch.testing.assert_close(calls[i]["state"], expected, atol=1e-5, rtol=1e-5)
 
 
@@ -266,7 +272,8 @@ def test_partial_denoise_passes_start_from_the_input_renoised_to_each_schedules_
     for i in (1, 2):
         previous = every["samples"][..., 8 * (i - 1) : 8 * i] * 0.18215  # pass i-1's result in model space
         eta = seeded_noise(latent, iteration_seed(42, i))
-        z = spectral_mix(forward_diffuse(previous, eps, sigmas[i], "vp"), eta, LowPassFilter())
+        z = spectral_mix(forward_diffuse(previous, eps, sigmas[i], "vp"), fresh_at(eta, sigmas[i], "vp"),
+                         LowPassFilter())
         torch.testing.assert_close(calls[i]["state"], z * (1 + sigmas[i] ** 2) ** 0.5, atol=1e-4, rtol=1e-5)
 
 
@@ -370,7 +377,7 @@ def test_noise_reinit_follows_comfyuis_max_denoise_rule(fake_comfy, caplog, firs
     assert "latent_image is not connected" not in caplog.text
     latent = samples["samples"]
     z = spectral_mix(forward_diffuse(latent, fake_comfy.prepare_noise(latent, 42), first_sigma, "vp"),
-                     seeded_noise(latent, iteration_seed(42, 1)), LowPassFilter())
+                     fresh_at(seeded_noise(latent, iteration_seed(42, 1)), first_sigma, "vp"), LowPassFilter())
     torch.testing.assert_close(noise_latent["samples"], z, atol=1e-5, rtol=1e-5)
 
 

@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from benchmarks.quality import part_freeinit, part_warp, training
+from benchmarks.quality.video_samplers import VPSampler
 
 FREEINIT_SEEDS = list(range(24))
 WARP_SEEDS = list(range(32))
@@ -44,7 +45,7 @@ def models() -> Iterator[training.Models]:
 @pytest.fixture(scope="module")
 def freeinit_results(models: training.Models) -> part_freeinit.FreeInitResults:
     variant = part_freeinit.Variant(part_freeinit.DEFAULT, 5)
-    generated = part_freeinit.generate(models.video, FREEINIT_SEEDS, [variant], steps=10)
+    generated = part_freeinit.generate(VPSampler(models.video), FREEINIT_SEEDS, [variant], steps=10)
     return part_freeinit.compare(generated, part_freeinit.data_videos(FREEINIT_SEEDS),
                                  part_freeinit.reference_videos(4 * len(FREEINIT_SEEDS)))
 

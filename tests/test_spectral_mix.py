@@ -83,3 +83,16 @@ def test_tensors_on_different_devices_are_refused():
     """The device check must fire before any FFT: a meta tensor stands in for another device."""
     with pytest.raises(ValueError, match="cannot mix frequencies of tensors on cpu and meta"):
         spectral_mix(torch.zeros(4, 2, 8, 8), torch.zeros(4, 2, 8, 8, device="meta"), LowPassFilter())
+
+
+@pytest.mark.parametrize("lowpass", [LowPassFilter("gaussian", 0.5, 0.5), LowPassFilter("butterworth", 0.5, 0.5, 2)])
+def test_variance_preserving_mix_keeps_unit_variance(lowpass):
+    """FreqPrior's z·H + η·√(1−H²) of two white unit-variance inputs has unit variance; FreeInit's
+    z·H + η·(1−H) has the mean over all bins of H² + (1−H)² (Parseval), below 1."""
+    shape = (64, 4, 8, 16, 16)
+    low, high = torch.randn(2, *shape, generator=torch.Generator().manual_seed(3)).unbind(0)
+    gain = lowpass.response(8, 16, 16).double()
+    expected_plain = float((gain**2 + (1 - gain) ** 2).mean())
+    assert expected_plain < 0.9
+    assert spectral_mix(low, high, lowpass, variance_preserving=True).var().item() == pytest.approx(1.0, abs=0.01)
+    assert spectral_mix(low, high, lowpass).var().item() == pytest.approx(expected_plain, abs=0.01)
