@@ -247,6 +247,9 @@ def test_partial_schedule_restarts_the_schedule_at_sigma():
     assert partial_schedule(sigmas, 1.0) is sigmas
     assert partial_schedule(sigmas, 3.0) is sigmas
     assert partial_schedule(sigmas, 0.7).dtype == torch.float64
+    float32 = torch.tensor([1.0, 0.7, 0.4, 0.0])  # 0.7 is 0.699999988 in float32: no step of zero length
+    assert partial_schedule(float32, 0.7).tolist() == pytest.approx([0.7, 0.4, 0.0], rel=1e-7)
+    assert partial_schedule(float32, 1.0 - 1e-7) is float32
     with pytest.raises(ValueError, match="at least 2"):
         partial_schedule(torch.tensor([1.0]), 0.5)
 

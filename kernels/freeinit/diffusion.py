@@ -71,14 +71,18 @@ def sigma_for_signal_fraction(kept: float, parametrisation: str) -> float:
     return math.sqrt(1.0 - kept * kept) / kept if parametrisation == "vp" else 1.0 - kept
 
 
+SAME_SIGMA = 1e-5  # relative: ComfyUI's tolerance for "the same σ" (max denoise), above float32 rounding
+
+
 def partial_schedule(sigmas: torch.Tensor, sigma: float) -> torch.Tensor:
     """A descending schedule restarted at ``sigma``: σ followed by the ``sigmas`` below it (all of ``sigmas``
-    if σ is not below its first value)."""
+    if σ is not below its first value). A schedule value within ``SAME_SIGMA`` of σ counts as σ itself, so a
+    level on the schedule adds no step of zero length."""
     if sigmas.ndim != 1 or sigmas.numel() < 2:
         raise ValueError(f"sigmas must be a schedule of at least 2 values, got {sigmas.tolist()}")
-    if sigma >= float(sigmas[0]):
+    if sigma >= float(sigmas[0]) * (1.0 - SAME_SIGMA):
         return sigmas
-    below = sigmas[sigmas < sigma]
+    below = sigmas[sigmas < sigma * (1.0 - SAME_SIGMA)]
     return torch.cat([sigmas.new_tensor([sigma]), below])
 
 
