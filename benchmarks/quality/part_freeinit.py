@@ -53,28 +53,31 @@ class Variant:
 
 
 def variants(full: bool) -> list[Variant]:
-    """The iteration sweep (gaussian 0.25, +1 … +4), coarse-to-fine; with ``full`` also every filter kind
-    and a d_s/d_t sweep at +2 iterations."""
+    """The iteration sweep (gaussian 0.25, +1 … +4), coarse-to-fine; with ``full`` also every filter kind,
+    a d_s/d_t sweep and lower re-noise levels at +2 iterations, and FreqPrior's options."""
     chosen = [Variant(DEFAULT, 5, every_iteration=True), Variant(DEFAULT, 5, coarse_to_fine=True)]
     if full:
         chosen += [Variant(LowPassFilter(kind, 0.25, 0.25, 4), 3) for kind in ("butterworth", "ideal", "box")]
         chosen += [Variant(LowPassFilter("gaussian", d_s, d_t), 3)
                    for d_s, d_t in ((0.125, 0.25), (0.5, 0.25), (0.25, 0.125), (0.25, 0.5))]
+        chosen += [Variant(DEFAULT, 3, kept=kept) for kept in VP_KEPT_SWEEP]
+        chosen += [Variant(DEFAULT, 3, variance_preserving=True), Variant(DEFAULT, 5, partial=0.5)]
     return chosen
 
 
-FLOW_KEPT_SWEEP = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)  # shares of x0 kept by the re-noised state
-FLOW_KEPT = 0.1  # the flow models' default, chosen from the sweep (results.md)
+VP_KEPT_SWEEP = (0.1, 0.2, 0.3)  # above the paper's 6.8 % (SD's t = 999)
+FLOW_KEPT_SWEEP = (0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)  # shares of x0 kept by the re-noised state
+FLOW_KEPT = 0.3  # the flow models' default, chosen from the sweep (results/results-flow.md)
 
 
 def flow_variants() -> list[Variant]:
-    """For the flow model: today's t = 0.999, the re-noise level sweep (+2), the chosen level at +2 and +4,
-    and FreqPrior's √(1−H²) mix and partial sampling at the chosen level."""
+    """For the flow model: today's t = 0.999, the re-noise level sweep (+2), the chosen level at +4, and at
+    the chosen level FreqPrior's √(1−H²) mix (+2, equal evaluations) and partial sampling (+4 with half-length
+    non-final passes, about the evaluations of +2)."""
     chosen = [Variant(DEFAULT, 3), Variant(DEFAULT, 5)]
     chosen += [Variant(DEFAULT, 3, kept=kept) for kept in FLOW_KEPT_SWEEP]
     chosen += [Variant(DEFAULT, 5, kept=FLOW_KEPT),
                Variant(DEFAULT, 3, kept=FLOW_KEPT, variance_preserving=True),
-               Variant(DEFAULT, 5, kept=FLOW_KEPT, variance_preserving=True),
                Variant(DEFAULT, 5, kept=FLOW_KEPT, partial=0.5)]
     return chosen
 
