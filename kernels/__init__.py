@@ -1,6 +1,14 @@
 """Pure-torch core of the pack: FreeInit and integral noise warping. No ComfyUI import here."""
 
-from .freeinit.diffusion import FLOW_SIGMA_MAX, PARAMETRISATIONS, forward_diffuse, noise_for_state, signal_fraction
+from .freeinit.diffusion import (
+    FLOW_SIGMA_MAX,
+    PARAMETRISATIONS,
+    forward_diffuse,
+    noise_for_state,
+    partial_schedule,
+    sigma_for_signal_fraction,
+    signal_fraction,
+)
 from .freeinit.lowpass import FILTER_KINDS, LowPassFilter
 from .freeinit.passes import freeinit, iteration_seed, iteration_steps, reinitialise, seeded_noise
 from .freeinit.spectral_mix import spectral_mix
@@ -44,11 +52,13 @@ __all__ = [
     "map_from_forward_flow",
     "noise_for_state",
     "occlusion_from_flows",
+    "partial_schedule",
     "pool_to_latent",
     "reinitialise",
     "resize_flow",
     "sample_bilinear",
     "seeded_noise",
+    "sigma_for_signal_fraction",
     "signal_fraction",
     "spectral_mix",
     "time_axis",

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import torch
 
-from ..kernels import LowPassFilter, freeinit, iteration_seed, iteration_steps, noise_for_state, seeded_noise
+from ..kernels import (
+    LowPassFilter,
+    freeinit,
+    iteration_seed,
+    iteration_steps,
+    noise_for_state,
+    partial_schedule,
+    seeded_noise,
+)
 from .comfy_model import (
+    KEEP_INPUT,
     is_max_denoise,
     parametrisation,
     reinit_sigma,
@@ -69,6 +78,7 @@ class FreeInitSampler:
                     "Default: seeded noise, new each pass and independent per frame; with warped initial "
                     "noise, connect a second Integral Noise Warp (another seed) so the fine detail keeps "
                     "following the motion.")}),
+                "keep_percent": KEEP_INPUT,
             },
         }
 
@@ -81,14 +91,15 @@ class FreeInitSampler:
     FUNCTION = "sample"
     CATEGORY = "temporal_noise/freeinit"
     DESCRIPTION = (
-        "KSampler with FreeInit (Wu et al. 2023): after each pass the result is diffused back to the start of "
-        "the schedule with the same initial noise; its low spatio-temporal frequencies are kept and the high "
-        "ones replaced by fresh noise, then it is sampled again. Improves temporal consistency of AnimateDiff "
+        "KSampler with FreeInit (Wu et al. 2023): after each pass the result is diffused back with the same "
+        "initial noise (to the start of the schedule, or on flow models to the level set by keep_percent); its "
+        "low spatio-temporal frequencies are kept and the high ones replaced by fresh noise, then the schedule "
+        "is sampled again from that level. Improves temporal consistency of AnimateDiff "
         "and video models. Works with ADE-patched models, ControlNet, EPS/V/flow models and 4-D or 5-D latents."
     )
 
     def sample(self, model, seed, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise,
-               iterations, coarse_to_fine, filter=None, initial_noise=None, fresh_noise=None):
+               iterations, coarse_to_fine, filter=None, initial_noise=None, fresh_noise=None, keep_percent=0.0):
         import comfy.sample
         import comfy.utils
         import latent_preview
@@ -111,14 +122,17 @@ class FreeInitSampler:
 
         kind = parametrisation(model)
         step_counts = iteration_steps(steps, iterations, coarse_to_fine)
-        first_sigmas = [float(schedule(model, n, sampler_name, scheduler, denoise)[0]) for n in step_counts]
+        schedules = [schedule(model, n, sampler_name, scheduler, denoise) for n in step_counts]
+        reinit_sigmas = [reinit_sigma(float(sigmas[0]), kind, keep_percent) for sigmas in schedules]
+        pass_sigmas = [schedules[0]] + [partial_schedule(sigmas, sigma)  # later passes restart at the level
+                                        for sigmas, sigma in zip(schedules[1:], reinit_sigmas[1:], strict=True)]
         latent_in = to_model_space(model, latent)
-        progress = Progress(sum(step_counts))
+        progress = Progress(sum(len(sigmas) - 1 for sigmas in pass_sigmas))
         previewer = latent_preview.get_previewer(model.load_device, model.model.latent_format)
         results = []
 
         def sample_pass(start: torch.Tensor, pass_steps: int, i: int) -> torch.Tensor:
-            sigma = first_sigmas[i]
+            sigma = float(pass_sigmas[i][0])
             if i > 0:
                 start = noise_for_state(start, sigma, kind, latent_in, is_max_denoise(model, sigma))
             offset = progress.done
@@ -131,18 +145,19 @@ class FreeInitSampler:
             samples = comfy.sample.sample(  # a copy: samplers may write into the noise (core's FreeNoise does)
                 model, start.to("cpu", torch.float32, copy=True), pass_steps, cfg, sampler_name, scheduler, positive,
                 negative, latent, denoise=denoise, noise_mask=latent_image.get("noise_mask"), callback=callback,
-                disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed)
+                disable_pbar=not comfy.utils.PROGRESS_BAR_ENABLED, seed=seed, sigmas=pass_sigmas[i] if i else None)
             progress.advance_to(offset + pass_steps)
             results.append(samples)
             return to_model_space(model, samples)
 
-        reinit_sigmas = [reinit_sigma(model, s, kind) for s in first_sigmas]
         if iterations > 1:
             warn_if_reinit_keeps_little("FreeInit Sampler", reinit_sigmas[1], kind)
+
         def fresh(i: int) -> torch.Tensor:
             return seeded_noise(latent, iteration_seed(seed, i)) if fixed_fresh is None else fixed_fresh
 
-        freeinit(sample_pass, noise.float(), step_counts, fresh, reinit_sigmas, kind, lowpass)
+        pass_steps = [len(sigmas) - 1 for sigmas in pass_sigmas]
+        freeinit(sample_pass, noise.float(), pass_steps, fresh, reinit_sigmas, kind, lowpass)
         return (sampler_output(latent_image, results[-1]), {"samples": torch.cat(results, dim=-1)})
 
 

@@ -240,9 +240,11 @@ SAMPLE_CALLS: list[dict] = []
 
 
 def _sample(model, noise, steps, cfg, sampler_name, scheduler, positive, negative, latent_image, denoise=1.0,
-           noise_mask=None, callback=None, disable_pbar=False, seed=None, **kwargs):
-    """A deterministic 'sampler': the start state through a fixed smooth map, with step callbacks."""
-    sigmas = KSampler(model, steps, "cpu", denoise=denoise).sigmas
+           noise_mask=None, callback=None, disable_pbar=False, seed=None, sigmas=None, **kwargs):
+    """A deterministic 'sampler': the start state through a fixed smooth map, with step callbacks; ``sigmas``
+    replaces the schedule of ``steps`` and ``denoise`` (as in ComfyUI)."""
+    sigmas = KSampler(model, steps, "cpu", denoise=denoise).sigmas if sigmas is None else sigmas
+    steps = len(sigmas) - 1
     sigma = float(sigmas[0])
     max_denoise = math.isclose(model.sampling.sigma_max, sigma, rel_tol=1e-5) or sigma > model.sampling.sigma_max
     latent_in = latent_image * 0.18215 if torch.count_nonzero(latent_image) else latent_image
@@ -252,7 +254,7 @@ def _sample(model, noise, steps, cfg, sampler_name, scheduler, positive, negativ
     if handler is not None and handler.freenoise:
         handler.shuffle(noise, seed)
     state = model.sampling.noise_scaling(sigma, noise, latent_in, max_denoise)
-    SAMPLE_CALLS.append({"noise": handed, "steps": steps, "state": state, "seed": seed})
+    SAMPLE_CALLS.append({"noise": handed, "steps": steps, "state": state, "seed": seed, "sigmas": sigmas})
     for step in range(steps):
         if callback is not None:
             callback(step, state, state, steps)

@@ -33,8 +33,9 @@ NODES = {"filter": FreeInitFrequencyFilter, "sampler": FreeInitSampler, "reinit"
 # Every number widget of every node, with its kind (test_the_table_covers_every_number_widget keeps it whole).
 NUMBER_WIDGETS = {
     "filter": {"d_s": "FLOAT", "d_t": "FLOAT", "order": "INT", "preview_frames": "INT", "preview_size": "INT"},
-    "sampler": {"seed": "INT", "steps": "INT", "cfg": "FLOAT", "denoise": "FLOAT", "iterations": "INT"},
-    "reinit": {"seed": "INT", "iteration": "INT"},
+    "sampler": {"seed": "INT", "steps": "INT", "cfg": "FLOAT", "denoise": "FLOAT", "iterations": "INT",
+                "keep_percent": "FLOAT"},
+    "reinit": {"seed": "INT", "iteration": "INT", "keep_percent": "FLOAT"},
     "optical_flow": {"scale": "FLOAT"},
     "camera": {"frames": "INT", "width": "INT", "height": "INT", "pan_x": "FLOAT", "pan_y": "FLOAT",
                "zoom": "FLOAT", "rotate": "FLOAT"},

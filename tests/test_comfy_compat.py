@@ -44,7 +44,8 @@ def test_a_sampler_that_shuffles_its_noise_in_place_leaves_freeinits_noise_alone
     assert torch.equal(calls[0]["noise"], eps)
     previous = torch.tanh(calls[0]["state"] / (1.0 + SIGMA_MAX))
     eta = seeded_noise(latent, iteration_seed(42, 1))
-    expected = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), eta, LowPassFilter())
+    fresh = forward_diffuse(torch.zeros_like(eta), eta, SIGMA_MAX, "vp")  # η at the state's noise level
+    expected = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), fresh, LowPassFilter())
     torch.testing.assert_close(calls[1]["noise"], expected, atol=1e-5, rtol=1e-5)
     assert "FreeInit Sampler: core context windows with freenoise on" in caplog.text
     assert "Set freenoise to false" in caplog.text
@@ -117,7 +118,7 @@ def test_noise_reinit_fits_the_next_pass_of_a_resized_empty_latent(fake_comfy):
     fake_comfy.use_033()
     model = video_model(fake_comfy, fake_comfy.CONST(), latent_format=fake_comfy.Wan22())
     previous = {"samples": torch.randn(1, 48, 3, 8, 12, generator=torch.Generator().manual_seed(0))}
-    noise, noise_latent = FreeInitNoiseReinit().reinit(model, previous, torch.linspace(1, 0, 5), 3, 1,
+    noise, noise_latent, _ = FreeInitNoiseReinit().reinit(model, previous, torch.linspace(1, 0, 5), 3, 1,
                                                        latent_image=wan22_empty_latent())
     assert noise_latent["samples"].shape == (1, 48, 3, 8, 12)
     resized = fake_comfy.fix_empty_latent_channels_033(model, wan22_empty_latent()["samples"], 8, None)
@@ -224,8 +225,9 @@ def test_a_flow_models_noise_scale_is_applied_once(fake_comfy):
     calls = fake_comfy.SAMPLE_CALLS
     sigma = float(fake_comfy.KSampler(fake_comfy.FakeModel(fake_comfy.CONST()), 4, "cpu", denoise=0.5).sigmas[0])
     previous = torch.tanh(calls[0]["state"] / (1.0 + sigma))  # pass 1's result in the sampler's space
+    eta = seeded_noise(latent, iteration_seed(42, 1))
     z = spectral_mix(forward_diffuse(previous / 8.0, calls[0]["noise"], sigma, "flow"),
-                     seeded_noise(latent, iteration_seed(42, 1)), LowPassFilter())
+                     forward_diffuse(torch.zeros_like(eta), eta, sigma, "flow"), LowPassFilter())
     torch.testing.assert_close(calls[1]["state"], 8.0 * z, atol=1e-4, rtol=1e-5)
 
 
@@ -236,7 +238,7 @@ def test_noise_reinit_reproduces_the_sampler_with_a_noise_scale(fake_comfy):
     first, second = fake_comfy.SAMPLE_CALLS[0], fake_comfy.SAMPLE_CALLS[1]
     previous = torch.tanh(first["state"] / 2.0) / 0.18215
     sigmas = fake_comfy.KSampler(model, 4, "cpu").sigmas
-    noise, _ = FreeInitNoiseReinit().reinit(model, {"samples": previous}, sigmas, 42, 1)
+    noise, *_ = FreeInitNoiseReinit().reinit(model, {"samples": previous}, sigmas, 42, 1)
     torch.testing.assert_close(noise.generate_noise({"samples": latent}), second["noise"], atol=1e-5, rtol=1e-5)
 
 

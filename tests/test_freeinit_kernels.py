@@ -12,8 +12,10 @@ from temporal_noise.kernels import (
     iteration_seed,
     iteration_steps,
     noise_for_state,
+    partial_schedule,
     reinitialise,
     seeded_noise,
+    sigma_for_signal_fraction,
     signal_fraction,
     spectral_mix,
 )
@@ -159,7 +161,8 @@ def test_freeinit_reuses_the_initial_noise_every_iteration():
     assert torch.equal(sampler.calls[0][0], eps)
     for i in range(1, 4):
         noisy = forward_diffuse(results[i - 1], eps, 14.6, "vp")
-        torch.testing.assert_close(sampler.calls[i][0], spectral_mix(noisy, fresh[i], spec), atol=1e-12, rtol=0)
+        fresh_part = forward_diffuse(torch.zeros_like(eps), fresh[i], 14.6, "vp")
+        torch.testing.assert_close(sampler.calls[i][0], spectral_mix(noisy, fresh_part, spec), atol=1e-12, rtol=0)
     wrong = spectral_mix(forward_diffuse(results[1], sampler.calls[1][0], 14.6, "vp"), fresh[2], spec)
     assert (sampler.calls[2][0] - wrong).abs().max() > 1e-2
 
@@ -213,3 +216,68 @@ NAN_LATENT = torch.zeros(4, 2, 8, 8).index_fill_(0, torch.tensor([3]), float("na
 def test_bad_kernel_inputs_are_refused_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _sqrt_alpha_bar_999(betas: torch.Tensor) -> float:
+    return math.sqrt(float(torch.prod(1.0 - betas)))
+
+
+def test_the_share_of_x0_kept_at_t_999_is_68_per_cent_under_sd_and_4_under_animatediff():
+    """README's numbers, in float64: √ᾱ_999 of SD's scaled_linear and of AnimateDiff's sqrt_linear schedule,
+    and the σ that keeps them."""
+    scaled_linear = torch.linspace(0.00085**0.5, 0.012**0.5, 1000, dtype=torch.float64) ** 2
+    sqrt_linear = torch.linspace(0.00085, 0.012, 1000, dtype=torch.float64)
+    assert round(100 * _sqrt_alpha_bar_999(scaled_linear), 2) == 6.83
+    assert round(100 * _sqrt_alpha_bar_999(sqrt_linear), 2) == 3.97
+    assert sigma_for_signal_fraction(_sqrt_alpha_bar_999(scaled_linear), "vp") == pytest.approx(14.6146, abs=1e-3)
+
+
+@pytest.mark.parametrize("parametrisation", ["vp", "flow"])
+@pytest.mark.parametrize("kept", [1e-4, 0.01, 0.0683, 0.1, 0.2, 0.5, 0.99])
+def test_sigma_for_signal_fraction_is_the_level_that_keeps_that_share(parametrisation, kept):
+    """σ(k) inverts k(σ) (float64), and the state diffused to σ(k) holds exactly k·x0."""
+    sigma = sigma_for_signal_fraction(kept, parametrisation)
+    assert signal_fraction(sigma, parametrisation) == pytest.approx(kept, rel=1e-12, abs=0)
+    x0 = torch.ones(3, dtype=torch.float64)
+    state = forward_diffuse(x0, torch.zeros_like(x0), sigma, parametrisation)
+    torch.testing.assert_close(state, torch.full_like(x0, kept), rtol=1e-12, atol=0)
+
+
+def test_the_share_of_x0_kept_is_the_same_for_every_shift():
+    """A share k names one σ = 1 − k on every flow model, whatever its shift s; t = 0.999 instead keeps
+    about 0.1 %/s (shift 8: 0.0125 %)."""
+    assert sigma_for_signal_fraction(0.1, "flow") == pytest.approx(0.9, abs=1e-15)
+    for shift in (1.0, 3.0, 8.0):
+        sigma = shift * 0.999 / (1 + (shift - 1) * 0.999)
+        assert signal_fraction(sigma, "flow") == pytest.approx(0.001 / (1 + (shift - 1) * 0.999), rel=1e-9)
+    assert round(100 * signal_fraction(8 * 0.999 / (1 + 7 * 0.999), "flow"), 4) == 0.0125
+
+
+@pytest.mark.parametrize("kept", [0.0, 1.0, -0.1, 1.5, math.nan])
+def test_sigma_for_signal_fraction_refuses_shares_outside_0_1(kept):
+    with pytest.raises(ValueError, match="share of x0 kept"):
+        sigma_for_signal_fraction(kept, "flow")
+
+
+def test_partial_schedule_restarts_the_schedule_at_sigma():
+    sigmas = torch.tensor([1.0, 0.9, 0.5, 0.2, 0.0], dtype=torch.float64)
+    assert partial_schedule(sigmas, 0.7).tolist() == [0.7, 0.5, 0.2, 0.0]
+    assert partial_schedule(sigmas, 0.5).tolist() == [0.5, 0.2, 0.0]
+    assert partial_schedule(sigmas, 1.0) is sigmas
+    assert partial_schedule(sigmas, 3.0) is sigmas
+    assert partial_schedule(sigmas, 0.7).dtype == torch.float64
+    float32 = torch.tensor([1.0, 0.7, 0.4, 0.0])  # 0.7 is 0.699999988 in float32: no step of zero length
+    assert partial_schedule(float32, 0.7).tolist() == pytest.approx([0.7, 0.4, 0.0], rel=1e-7)
+    assert partial_schedule(float32, 1.0 - 1e-7) is float32
+    with pytest.raises(ValueError, match="at least 2"):
+        partial_schedule(torch.tensor([1.0]), 0.5)
+
+
+@pytest.mark.parametrize(("parametrisation", "sigma"), [("flow", 0.5), ("flow", 0.9), ("vp", 2.0), ("vp", 14.6)])
+def test_reinitialised_fresh_noise_sits_at_the_states_noise_level(parametrisation, sigma):
+    """With x0 = 0 and the same noise as ε and η, z' is the diffused state itself: the fresh high frequencies
+    carry the noise level of the state they replace (σ·η on a flow model, not η)."""
+    (noise,) = tensors(1, 4, 8, 8, 8, count=1, seed=11)
+    x0 = torch.zeros_like(noise)
+    z = reinitialise(x0, noise, noise, sigma, parametrisation, LowPassFilter())
+    torch.testing.assert_close(z, forward_diffuse(x0, noise, sigma, parametrisation), atol=1e-6, rtol=0)

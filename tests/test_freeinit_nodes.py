@@ -12,12 +12,17 @@ import torch
 from workflow_defs import widget_defaults
 
 from temporal_noise.kernels import LowPassFilter, forward_diffuse, iteration_seed, seeded_noise, spectral_mix
-from temporal_noise.nodes.comfy_model import to_model_space
+from temporal_noise.nodes.comfy_model import FLOW_DEFAULT_KEEP, to_model_space
 from temporal_noise.nodes.freeinit_sampler import FreeInitSampler
 from temporal_noise.nodes.frequency_filter import FreeInitFrequencyFilter
 from temporal_noise.nodes.noise_reinit import FreeInitNoiseReinit
 
 SIGMA_MAX = fake_comfy.EPS.sigma_max
+
+
+def fresh_at(eta, sigma, parametrisation):
+    """The fresh noise η at the state's noise level σ, as the reinitialisation mixes it in."""
+    return forward_diffuse(torch.zeros_like(eta), eta, sigma, parametrisation)
 
 
 def run_sampler(latent, **overrides):
@@ -69,7 +74,7 @@ def test_passes_start_from_reinitialised_states(fake_comfy):
     previous = torch.tanh(calls[0]["state"] / (1.0 + SIGMA_MAX))  # pass 0's result in model space
     for i in (1, 2):
         eta = seeded_noise(latent, iteration_seed(42, i))
-        z = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), eta, spec)
+        z = spectral_mix(forward_diffuse(previous, eps, SIGMA_MAX, "vp"), fresh_at(eta, SIGMA_MAX, "vp"), spec)
         torch.testing.assert_close(calls[i]["state"], z * (1 + SIGMA_MAX**2) ** 0.5, atol=1e-4, rtol=1e-5)
         previous = torch.tanh(calls[i]["state"] / (1.0 + SIGMA_MAX))
     assert every["samples"].shape == (8, 4, 8, 24)
@@ -112,13 +117,16 @@ def test_video_latents_and_flow_models(fake_comfy):
     latent = torch.zeros(1, 16, 5, 8, 8)
     final, every = run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=2)
     assert final["samples"].shape == latent.shape and every["samples"].shape == (1, 16, 5, 8, 16)
-    # schedule starts at σ = 1; the flow model is re-noised to σ(t = 999/1000) < 1, not to pure noise
+    # schedule starts at σ = 1; the flow model is re-noised to the level keeping FLOW_DEFAULT_KEEP of the result
+    # and pass 2 samples the schedule from there
     calls = fake_comfy.SAMPLE_CALLS
     eps = calls[0]["noise"]
     previous = torch.tanh(calls[0]["state"] / 2.0)
-    sigma = fake_comfy.CONST().percent_to_sigma(0.001)
-    expected = spectral_mix(forward_diffuse(previous, eps, sigma, "flow"), seeded_noise(latent, iteration_seed(42, 1)),
-                            LowPassFilter())
+    sigma = 1.0 - FLOW_DEFAULT_KEEP
+    full = fake_comfy.KSampler(fake_comfy.FakeModel(fake_comfy.CONST()), 10, "cpu").sigmas
+    assert calls[1]["sigmas"].tolist() == pytest.approx([sigma, *full[full < sigma].tolist()], rel=1e-6)
+    expected = spectral_mix(forward_diffuse(previous, eps, sigma, "flow"),
+                            fresh_at(seeded_noise(latent, iteration_seed(42, 1)), sigma, "flow"), LowPassFilter())
     torch.testing.assert_close(calls[1]["state"], expected, atol=1e-5, rtol=1e-5)
 
 
@@ -138,23 +146,26 @@ def test_fresh_noise_input_gives_every_reinitialisation_its_high_frequencies(fak
     noise = types.SimpleNamespace(seed=2, generate_noise=lambda latent_dict: fresh.clone())
     run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=3, fresh_noise=noise)
     calls = fake_comfy.SAMPLE_CALLS
-    sigma = fake_comfy.CONST().percent_to_sigma(0.001)
+    sigma = 1.0 - FLOW_DEFAULT_KEEP
     for i in (1, 2):
-        previous = torch.tanh(calls[i - 1]["state"] / 2.0)
-        expected = spectral_mix(forward_diffuse(previous, calls[0]["noise"], sigma, "flow"), fresh, LowPassFilter())
+        previous = torch.tanh(calls[i - 1]["state"] / (1.0 + float(calls[i - 1]["sigmas"][0])))
+        expected = spectral_mix(forward_diffuse(previous, calls[0]["noise"], sigma, "flow"),
+                                fresh_at(fresh, sigma, "flow"), LowPassFilter())
         torch.testing.assert_close(calls[i]["state"], expected, atol=1e-5, rtol=1e-5)
 
 
 def test_warns_when_the_reinitialisation_keeps_almost_nothing_of_the_result(fake_comfy, caplog):
-    """A flow model re-noised to σ(t = 0.999) keeps 1 − σ of the result (here, shift 3: 0.03 %; Wan's 8: 0.01 %):
-    FreeInit barely works there, and the user is told; the SD-like EPS model keeps 6.8 % and is not."""
+    """Re-noising that keeps under 1 % of the result (a flow model at keep_percent 0.03, as at t = 0.999 with
+    shift 3) is warned about; the defaults (SD-like EPS: 6.8 %, flow: FLOW_DEFAULT_KEEP) are not."""
     latent = torch.zeros(1, 16, 5, 8, 8)
+    flow = wan_like(fake_comfy.CONST())
     with caplog.at_level(logging.WARNING):
         run_sampler(latent, model=wan_like(fake_comfy.EPS()), iterations=2)
-    assert "gain little from FreeInit" not in caplog.text
+        run_sampler(latent, model=flow, iterations=2)
+    assert "gains little" not in caplog.text
     with caplog.at_level(logging.WARNING):
-        run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=2)
-    assert "keeps 0.033 % of each pass's result" in caplog.text and "gain little from FreeInit" in caplog.text
+        run_sampler(latent, model=flow, iterations=2, keep_percent=0.03)
+    assert "keeps 0.03 % of each pass's result" in caplog.text and "gains little" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -205,7 +216,7 @@ def test_hand_built_loop_reproduces_the_sampler(fake_comfy):
     first = fake_comfy.sample.sample(model, fake_comfy.prepare_noise(latent, 42), 10, 7.0, "euler", "normal", [], [],
                                      latent)
     sigmas = fake_comfy.KSampler(model, 10, "cpu").sigmas
-    noise, noise_latent = FreeInitNoiseReinit().reinit(model, {"samples": first}, sigmas, 42, 1)
+    noise, noise_latent, _ = FreeInitNoiseReinit().reinit(model, {"samples": first}, sigmas, 42, 1)
     fake_comfy.sample.sample(model, noise.generate_noise({"samples": latent}), 10, 7.0, "euler", "normal", [], [],
                              latent)
     assert torch.equal(fake_comfy.SAMPLE_CALLS[-1]["state"], sampler_states[1])
@@ -230,7 +241,7 @@ def test_noise_reinit_bad_inputs(fake_comfy):
     with pytest.raises(ValueError, match="samples"):
         node.reinit(model, {"samples": torch.full((8, 4, 8, 8), float("inf"))}, sigmas, 0, 1)
     with pytest.raises(ValueError, match="the latent it is used with"):
-        noise, _ = node.reinit(model, samples, sigmas, 0, 1)
+        noise, _, _ = node.reinit(model, samples, sigmas, 0, 1)
         noise.generate_noise({"samples": torch.zeros(16, 4, 8, 8)})
 
 
@@ -271,7 +282,8 @@ def test_partial_denoise_passes_start_from_the_input_renoised_to_each_schedules_
     for i in (1, 2):
         previous = every["samples"][..., 8 * (i - 1) : 8 * i] * 0.18215  # pass i-1's result in model space
         eta = seeded_noise(latent, iteration_seed(42, i))
-        z = spectral_mix(forward_diffuse(previous, eps, sigmas[i], "vp"), eta, LowPassFilter())
+        z = spectral_mix(forward_diffuse(previous, eps, sigmas[i], "vp"), fresh_at(eta, sigmas[i], "vp"),
+                         LowPassFilter())
         torch.testing.assert_close(calls[i]["state"], z * (1 + sigmas[i] ** 2) ** 0.5, atol=1e-4, rtol=1e-5)
 
 
@@ -342,7 +354,8 @@ def test_hand_built_loop_reproduces_the_sampler_at_partial_denoise(fake_comfy):
     first = fake_comfy.sample.sample(model, fake_comfy.prepare_noise(latent, 42), 10, 7.0, "euler", "normal", [], [],
                                      latent, denoise=0.5)
     sigmas = fake_comfy.KSampler(model, 10, "cpu", denoise=0.5).sigmas
-    noise, _ = FreeInitNoiseReinit().reinit(model, {"samples": first}, sigmas, 42, 1, latent_image={"samples": latent})
+    noise, _, _ = FreeInitNoiseReinit().reinit(model, {"samples": first}, sigmas, 42, 1,
+                                               latent_image={"samples": latent})
     fake_comfy.sample.sample(model, noise.generate_noise({"samples": latent}), 10, 7.0, "euler", "normal", [], [],
                              latent, denoise=0.5)
     torch.testing.assert_close(fake_comfy.SAMPLE_CALLS[-1]["state"], sampler_state, atol=1e-5, rtol=1e-5)
@@ -354,7 +367,7 @@ def test_noise_reinit_keeps_the_seed_and_refuses_bad_noise_and_schedules(fake_co
     model, samples = fake_comfy.FakeModel(), {"samples": torch.zeros(8, 4, 8, 8)}
     sigmas = torch.linspace(SIGMA_MAX, 0, 11)
     node = FreeInitNoiseReinit()
-    noise, _ = node.reinit(model, samples, sigmas, 1234, 1)
+    noise, _, _ = node.reinit(model, samples, sigmas, 1234, 1)
     assert noise.seed == 1234
     with pytest.raises(ValueError, match="sigmas must be a schedule of at least 2 values"):
         node.reinit(model, samples, torch.tensor([SIGMA_MAX]), 0, 1)
@@ -370,11 +383,11 @@ def test_noise_reinit_follows_comfyuis_max_denoise_rule(fake_comfy, caplog, firs
     z' itself (noise_scaling multiplies it by √(1+σ²)) and no latent_image is needed."""
     model, samples = fake_comfy.FakeModel(), {"samples": torch.zeros(8, 4, 8, 8)}
     with caplog.at_level(logging.WARNING):
-        _, noise_latent = FreeInitNoiseReinit().reinit(model, samples, torch.tensor([first_sigma, 1.0, 0.0]), 42, 1)
+        _, noise_latent, _ = FreeInitNoiseReinit().reinit(model, samples, torch.tensor([first_sigma, 1.0, 0.0]), 42, 1)
     assert "latent_image is not connected" not in caplog.text
     latent = samples["samples"]
     z = spectral_mix(forward_diffuse(latent, fake_comfy.prepare_noise(latent, 42), first_sigma, "vp"),
-                     seeded_noise(latent, iteration_seed(42, 1)), LowPassFilter())
+                     fresh_at(seeded_noise(latent, iteration_seed(42, 1)), first_sigma, "vp"), LowPassFilter())
     torch.testing.assert_close(noise_latent["samples"], z, atol=1e-5, rtol=1e-5)
 
 
@@ -429,4 +442,57 @@ def test_outputs_are_named_for_what_they_hold(fake_comfy):
     assert outputs["latent"]["samples"].shape == (4, 4, 8, 8)
     assert outputs["all_iterations"]["samples"].shape == (4, 4, 8, 16)
     reinit = dict(zip(FreeInitNoiseReinit.RETURN_NAMES, FreeInitNoiseReinit.RETURN_TYPES, strict=True))
-    assert reinit == {"noise": "NOISE", "noise_latent": "LATENT"}
+    assert reinit == {"noise": "NOISE", "noise_latent": "LATENT", "sigmas": "SIGMAS"}
+
+
+@pytest.mark.parametrize(("sampling", "keep_percent", "sigma"),
+                         [("EPS", 20.0, (1 - 0.2**2) ** 0.5 / 0.2), ("CONST", 0.0, 1.0 - FLOW_DEFAULT_KEEP),
+                          ("CONST", 5.0, 0.95)])
+def test_keep_percent_restarts_later_passes_at_that_level(fake_comfy, sampling, keep_percent, sigma):
+    """Pass i ≥ 1 starts at the state keeping keep_percent % of the previous result, and samples the schedule
+    from that level: the level, then the schedule's sigmas below it."""
+    model = fake_comfy.FakeModel(getattr(fake_comfy, sampling)())
+    kind = "vp" if sampling == "EPS" else "flow"
+    latent = torch.zeros(8, 4, 8, 8)
+    run_sampler(latent, model=model, iterations=2, keep_percent=keep_percent)
+    calls = fake_comfy.SAMPLE_CALLS
+    full = fake_comfy.KSampler(model, 10, "cpu").sigmas
+    assert calls[1]["sigmas"].tolist() == pytest.approx([sigma, *full[full < sigma].tolist()], rel=1e-6)
+    previous = to_model_space(model, run_sampler(latent, model=model, iterations=1)[0]["samples"])
+    eps, eta = calls[0]["noise"], seeded_noise(latent, iteration_seed(42, 1))
+    z = spectral_mix(forward_diffuse(previous, eps, sigma, kind), fresh_at(eta, sigma, kind), LowPassFilter())
+    scale = (1 + sigma**2) ** 0.5 if kind == "vp" else 1.0
+    torch.testing.assert_close(calls[1]["state"], z * scale, atol=1e-4, rtol=1e-5)
+    (bar,) = fake_comfy.utils.ProgressBar.instances[:1]
+    assert bar.total == 10 + len(calls[1]["sigmas"]) - 1
+
+
+@pytest.mark.parametrize("keep_percent", [0.0, 3.0, 20.0])
+def test_hand_built_flow_loop_with_a_two_model_split_reproduces_the_sampler(fake_comfy, keep_percent):
+    """Wan 2.2 by hand: pass 2 runs the high-noise part restarted by Noise Reinit, then the low-noise part as
+    SplitSigmas gave it; together they are FreeInit Sampler's second pass when the level lies in the high part
+    or at the hand-over (σ = 0.7: the default 30 %, where the high-noise sampler only adds the noise)."""
+    latent = torch.zeros(1, 16, 5, 8, 8)
+    model = wan_like(fake_comfy.CONST())
+    run_sampler(latent, model=model, iterations=2, keep_percent=keep_percent)
+    first_pass, second_pass = fake_comfy.SAMPLE_CALLS[:2]
+    full = fake_comfy.KSampler(model, 10, "cpu").sigmas
+    high, low = full[:4], full[3:]  # SplitSigmas at step 3
+    result = torch.tanh(first_pass["state"] / 2.0) / 0.18215
+    noise, _, high_restarted = FreeInitNoiseReinit().reinit(model, {"samples": result}, high, 42, 1,
+                                                            keep_percent=keep_percent)
+    assert torch.cat([high_restarted[:-1], low]).tolist() == second_pass["sigmas"].tolist()
+    state = model.sampling.noise_scaling(float(high_restarted[0]), noise.generate_noise({"samples": latent}), 0.0)
+    torch.testing.assert_close(state, second_pass["state"], atol=1e-6, rtol=0)
+
+
+def test_noise_reinit_refuses_a_level_below_the_part_it_restarts(fake_comfy):
+    """Keeping 40 % puts the level (σ = 0.6) below the high-noise part of a split schedule (which ends at 0.7):
+    that part has nothing to sample, and the error says to restart the low-noise part instead."""
+    model = wan_like(fake_comfy.CONST())
+    samples = {"samples": torch.zeros(1, 16, 5, 8, 8)}
+    full = fake_comfy.KSampler(model, 10, "cpu").sigmas
+    with pytest.raises(ValueError, match=r"keep_percent.*below the end of these sigmas.*low-noise"):
+        FreeInitNoiseReinit().reinit(model, samples, full[:4], 42, 1, keep_percent=40.0)
+    *_, restarted = FreeInitNoiseReinit().reinit(model, samples, full[3:], 42, 1, keep_percent=40.0)
+    assert restarted.tolist() == pytest.approx([0.6, *full[full < 0.6].tolist()], rel=1e-6)

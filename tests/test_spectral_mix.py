@@ -94,3 +94,15 @@ def test_non_finite_inputs_are_refused_naming_them(bad, name, value):
     with pytest.raises(ValueError, match=rf"{name} contains NaN or infinite values \(first in frame 2\)"):
         spectral_mix(latents["low"], latents["high"], LowPassFilter())
 
+
+@pytest.mark.parametrize("lowpass", [LowPassFilter("gaussian", 0.5, 0.5), LowPassFilter("butterworth", 0.5, 0.5, 2)])
+def test_variance_preserving_mix_keeps_unit_variance(lowpass):
+    """FreqPrior's z·H + η·√(1−H²) of two white unit-variance inputs has unit variance; FreeInit's
+    z·H + η·(1−H) has the mean over all bins of H² + (1−H)² (Parseval), below 1."""
+    shape = (64, 4, 8, 16, 16)
+    low, high = torch.randn(2, *shape, generator=torch.Generator().manual_seed(3)).unbind(0)
+    gain = lowpass.response(8, 16, 16).double()
+    expected_plain = float((gain**2 + (1 - gain) ** 2).mean())
+    assert expected_plain < 0.9
+    assert spectral_mix(low, high, lowpass, variance_preserving=True).var().item() == pytest.approx(1.0, abs=0.01)
+    assert spectral_mix(low, high, lowpass).var().item() == pytest.approx(expected_plain, abs=0.01)

@@ -339,7 +339,7 @@ def test_missing_seed_control_value_is_a_count_problem():
     def drop_control(workflow):
         del sampler_values(workflow)[1]
     found = problems_after(drop_control)
-    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler)", "widgets_values has 8 values, expected 9",
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler)", "widgets_values has 9 values, expected 10",
                  "seed, seed (control), steps")
 
 
@@ -460,7 +460,7 @@ def test_converter_writes_what_the_frontend_queues():
     assert prompt["6"] == {
         "class_type": "TemporalNoiseFreeInitSampler", "_meta": {"title": "FreeInit Sampler"},
         "inputs": {"seed": 1234, "steps": 4, "cfg": 8.0, "sampler_name": "euler", "scheduler": "simple",
-                   "denoise": 1.0, "iterations": 5, "coarse_to_fine": False,
+                   "denoise": 1.0, "iterations": 5, "coarse_to_fine": False, "keep_percent": 0.0,
                    "model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0], "latent_image": ["4", 0],
                    "filter": ["5", 0]}}
     assert prompt["8"]["inputs"] == {"images": ["7", 0], "frame_rate": 8, "loop_count": 0,

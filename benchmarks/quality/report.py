@@ -24,9 +24,9 @@ def freeinit_table(results: FreeInitResults) -> str:
     metrics = [*FREEINIT_METRICS, *SET_METRICS]
     header = ["variant", "model evals / video", *metrics]
     rows = [["data", "—", *(f"{results.data[m]:.3f}" for m in metrics)]]
-    for name, cost in results.evaluations.items():
+    for index, (name, cost) in enumerate(results.evaluations.items()):
         compared = results.per_seed[name] | results.sets[name]
-        is_base = name.startswith("baseline")
+        is_base = index == 0
         rows.append([name, str(cost), *(_cell(compared[m].mean_b, None if is_base else compared[m])
                                         for m in metrics)])
     return markdown_table(header, rows)

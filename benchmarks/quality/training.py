@@ -46,6 +46,10 @@ class TrainingPlan:
     seed: int = 0
 
 
+Objective = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator],
+                     tuple[torch.Tensor, torch.Tensor, torch.Tensor]]  # (x0, noise, frames) -> input, t, target
+
+
 FULL_PLAN = TrainingPlan()
 CI_PLAN = TrainingPlan(image_steps=1000, video_steps=400)  # the reduced test's models: half the training
 
@@ -74,10 +78,20 @@ def cache_key(plan: TrainingPlan) -> str:
     return digest.hexdigest()[:16]
 
 
-def _train(model: TinyUNet, parameters: list[torch.nn.Parameter], batches: Iterator[torch.Tensor], steps: int,
-           frames: int, plan: TrainingPlan, generator: torch.Generator, log: Callable[[str], None],
-           name: str) -> TinyUNet:
-    """Optimise ``parameters`` of ``model`` for ``steps`` steps; return the EMA copy (eval mode)."""
+def v_prediction_pair(x0: torch.Tensor, noise: torch.Tensor, frames: int,
+                      generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training input x_t, timesteps and v target, one uniform timestep per group of ``frames`` items."""
+    timesteps = torch.randint(0, TRAIN_STEPS, (x0.shape[0] // frames,), generator=generator)
+    timesteps = timesteps.repeat_interleave(frames)
+    x_t, target = diffuse(x0, noise, timesteps)
+    return x_t, timesteps, target
+
+
+def train(model: TinyUNet, parameters: list[torch.nn.Parameter], batches: Iterator[torch.Tensor], steps: int,
+          frames: int, plan: TrainingPlan, generator: torch.Generator, log: Callable[[str], None],
+          name: str, objective: Objective = v_prediction_pair) -> TinyUNet:
+    """Optimise ``parameters`` of ``model`` for ``steps`` steps on ``objective``'s pairs; return the EMA copy
+    (eval mode)."""
     average = copy.deepcopy(model).requires_grad_(False)
     optimiser = torch.optim.Adam(parameters, lr=plan.learning_rate)
 
@@ -91,9 +105,7 @@ def _train(model: TinyUNet, parameters: list[torch.nn.Parameter], batches: Itera
     for step in range(steps):
         x0 = next(batches)
         noise = torch.randn(x0.shape, generator=generator)
-        timesteps = torch.randint(0, TRAIN_STEPS, (x0.shape[0] // frames,), generator=generator)
-        timesteps = timesteps.repeat_interleave(frames)
-        x_t, target = diffuse(x0, noise, timesteps)
+        x_t, timesteps, target = objective(x0, noise, frames, generator)
         loss = (model(x_t, timesteps, frames) - target).pow(2).mean()
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
@@ -110,12 +122,12 @@ def _train(model: TinyUNet, parameters: list[torch.nn.Parameter], batches: Itera
     return average.eval()
 
 
-def _image_batches(plan: TrainingPlan, generator: torch.Generator) -> Iterator[torch.Tensor]:
+def image_batches(plan: TrainingPlan, generator: torch.Generator) -> Iterator[torch.Tensor]:
     while True:
         yield random_images(plan.image_batch, generator)
 
 
-def _video_batches(plan: TrainingPlan, generator: torch.Generator) -> Iterator[torch.Tensor]:
+def video_batches(plan: TrainingPlan, generator: torch.Generator) -> Iterator[torch.Tensor]:
     while True:  # [B, 3, T, H, W] → frames [B·T, 3, H, W]
         yield random_videos(plan.video_batch, generator).transpose(1, 2).flatten(0, 1)
 
@@ -123,8 +135,8 @@ def _video_batches(plan: TrainingPlan, generator: torch.Generator) -> Iterator[t
 def train_image(plan: TrainingPlan, generator: torch.Generator, log: Callable[[str], None]) -> TinyUNet:
     """The image UNet trained on still scenes."""
     image = TinyUNet()
-    return _train(image, list(image.parameters()), _image_batches(plan, generator), plan.image_steps, 1, plan,
-                  generator, log, "image UNet")
+    return train(image, list(image.parameters()), image_batches(plan, generator), plan.image_steps, 1, plan,
+                 generator, log, "image UNet")
 
 
 def train_video(image: TinyUNet, plan: TrainingPlan, generator: torch.Generator,
@@ -138,8 +150,8 @@ def train_video(image: TinyUNet, plan: TrainingPlan, generator: torch.Generator,
     motion = list(video.motion.parameters())
     for parameter in motion:
         parameter.requires_grad_(True)
-    video = _train(video, motion, _video_batches(plan, generator), plan.video_steps, scenes.FRAMES, plan,
-                   generator, log, "video UNet motion module")
+    video = train(video, motion, video_batches(plan, generator), plan.video_steps, scenes.FRAMES, plan,
+                  generator, log, "video UNet motion module")
     return video.requires_grad_(False)
 
 

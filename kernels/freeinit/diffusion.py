@@ -18,6 +18,15 @@ Two parametrisations cover ComfyUI's model types (``comfy/model_sampling.py``):
       n = (z − (1−σ)·latent) / σ.
 
 FreeInit mixes frequencies on z (Wu et al. 2023, Eq. 6: z_T = √ᾱ_T·z_0 + √(1−ᾱ_T)·ε).
+
+The share k of x0 that z keeps names a re-noise level the same way for every model and shift:
+
+    k = √ᾱ = 1/√(1+σ²)  ⇔  σ = √(1−k²)/k        (vp)
+    k = 1 − σ           ⇔  σ = 1 − k             (flow)
+
+At t = 999 of SD's scaled_linear schedule k ≈ 6.8 % (3.97 % under AnimateDiff's sqrt_linear); a flow model
+shifted by s keeps k ≈ 0.1 %/s at t = 0.999. A pass restarted at σ samples the model's schedule from σ down
+(``partial_schedule``).
 """
 
 from __future__ import annotations
@@ -58,6 +67,30 @@ def signal_fraction(sigma: float, parametrisation: str) -> float:
     """How much of x0 the unit-variance state z at ``sigma`` keeps: √ᾱ = 1/√(1+σ²) (vp) or 1 − σ (flow)."""
     _check(parametrisation, sigma)
     return 1.0 / math.sqrt(1.0 + sigma * sigma) if parametrisation == "vp" else 1.0 - sigma
+
+
+def sigma_for_signal_fraction(kept: float, parametrisation: str) -> float:
+    """The noise level σ at which the unit-variance state keeps the share ``kept`` ∈ (0, 1) of x0."""
+    if not 0.0 < kept < 1.0:
+        raise ValueError(f"the share of x0 kept must lie in (0, 1), got {kept}")
+    if parametrisation not in PARAMETRISATIONS:
+        raise ValueError(f"parametrisation must be one of {PARAMETRISATIONS}, got {parametrisation!r}")
+    return math.sqrt(1.0 - kept * kept) / kept if parametrisation == "vp" else 1.0 - kept
+
+
+SAME_SIGMA = 1e-5  # relative: ComfyUI's tolerance for "the same σ" (max denoise), above float32 rounding
+
+
+def partial_schedule(sigmas: torch.Tensor, sigma: float) -> torch.Tensor:
+    """A descending schedule restarted at ``sigma``: σ followed by the ``sigmas`` below it (all of ``sigmas``
+    if σ is not below its first value). A schedule value within ``SAME_SIGMA`` of σ counts as σ itself, so a
+    level on the schedule adds no step of zero length."""
+    if sigmas.ndim != 1 or sigmas.numel() < 2:
+        raise ValueError(f"sigmas must be a schedule of at least 2 values, got {sigmas.tolist()}")
+    if sigma >= float(sigmas[0]) * (1.0 - SAME_SIGMA):
+        return sigmas
+    below = sigmas[sigmas < sigma * (1.0 - SAME_SIGMA)]
+    return torch.cat([sigmas.new_tensor([sigma]), below])
 
 
 def noise_for_state(z: torch.Tensor, sigma: float, parametrisation: str, latent: torch.Tensor | float = 0.0,

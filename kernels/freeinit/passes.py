@@ -1,8 +1,14 @@
 """FreeInit's outer loop (Wu et al. 2023, Sec. 3.3 and Algorithm 1).
 
 Iteration 0 samples from the initial noise ε. Iteration i ≥ 1 diffuses the previous result x0 to the
-start of the schedule **with the same ε** (Eq. 6), keeps the low frequencies of that noisy latent and takes
-the high frequencies from fresh noise η_i (Eq. 7-8), and samples again. Coarse-to-fine sampling
+re-noise level σ **with the same ε** (Eq. 6), keeps the low frequencies of that noisy latent and takes
+the high frequencies from fresh noise η_i at the same level (Eq. 7-8), and samples again from σ:
+
+    z' = F⁻¹( F(z_σ(x0, ε))·H + F(z_σ(0, η))·(1 − H) )
+
+with z_σ(x0, ε) the unit-variance state (``forward_diffuse``). At the paper's σ (t = 999) the fresh part
+z_σ(0, η) = √(1−ᾱ)·η is η within 0.3 %; at a lower level (flow models, ``sigma_for_signal_fraction``) it
+keeps the noise where the sampler expects it (σ·η on a flow model, not η). Coarse-to-fine sampling
 ("fast sampling", Sec. 4.4) gives iteration i of N the steps ⌊S/N·(i+1)⌋ (at least 1), so the last one
 runs all S steps.
 """
@@ -52,18 +58,20 @@ def seeded_noise(like: torch.Tensor, seed: int) -> torch.Tensor:
 
 
 def reinitialise(x0: torch.Tensor, initial_noise: torch.Tensor, fresh_noise: torch.Tensor, sigma: float,
-                 parametrisation: str, lowpass: LowPassFilter) -> torch.Tensor:
-    """z' = F⁻¹(F(diffuse(x0, ε, σ))·H + F(η)·(1−H)): the start of the next FreeInit iteration."""
+                 parametrisation: str, lowpass: LowPassFilter, variance_preserving: bool = False) -> torch.Tensor:
+    """z' = F⁻¹(F(z_σ(x0, ε))·H + F(z_σ(0, η))·(1−H)): the start of the next FreeInit iteration
+    (``variance_preserving``: √(1−H²) for 1−H, see ``spectral_mix``)."""
     if initial_noise.shape != x0.shape:
         raise ValueError(f"initial noise of shape {tuple(initial_noise.shape)} does not match the latent "
                          f"of shape {tuple(x0.shape)}")
     noisy = forward_diffuse(x0, initial_noise.to(x0), sigma, parametrisation)
-    return spectral_mix(noisy, fresh_noise.to(noisy), lowpass)
+    fresh = forward_diffuse(torch.zeros_like(noisy), fresh_noise.to(noisy), sigma, parametrisation)
+    return spectral_mix(noisy, fresh, lowpass, variance_preserving)
 
 
 def freeinit(sample: Callable[[torch.Tensor, int, int], torch.Tensor], initial_noise: torch.Tensor,
              step_counts: Sequence[int], fresh_noise: Callable[[int], torch.Tensor], sigma: float | Sequence[float],
-             parametrisation: str, lowpass: LowPassFilter) -> list[torch.Tensor]:
+             parametrisation: str, lowpass: LowPassFilter, variance_preserving: bool = False) -> list[torch.Tensor]:
     """Run FreeInit; return every iteration's clean latent.
 
     ``sample(start, steps, i)`` samples iteration i: ``start`` is ε for i = 0 and the reinitialised noisy
@@ -78,6 +86,7 @@ def freeinit(sample: Callable[[torch.Tensor, int, int], torch.Tensor], initial_n
     start = initial_noise
     for i, steps in enumerate(step_counts):
         if i > 0:
-            start = reinitialise(results[-1], initial_noise, fresh_noise(i), sigmas[i], parametrisation, lowpass)
+            start = reinitialise(results[-1], initial_noise, fresh_noise(i), sigmas[i], parametrisation, lowpass,
+                                 variance_preserving)
         results.append(sample(start, steps, i))
     return results

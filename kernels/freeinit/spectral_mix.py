@@ -2,6 +2,9 @@
 
     z' = F⁻¹( F(z)·H + F(η)·(1 − H) )
 
+or, variance-preserving (FreqPrior, Yuan et al. 2025): z' = F⁻¹( F(z)·H + F(η)·√(1 − H²) ), under which two
+white inputs of unit variance give a white output of unit variance (the first gives H² + (1−H)² < 1 per bin).
+
 over the (time, height, width) axes of a latent, with H a low-pass filter, z the diffused latent and
 η fresh Gaussian noise: low frequencies come from z, high frequencies from η. ``rfftn`` is used, so the
 result is real by construction. The FFT runs in float32 whatever the input dtype (half-precision FFTs are
@@ -18,7 +21,8 @@ from ..layout import time_axis
 from .lowpass import LowPassFilter
 
 
-def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter) -> torch.Tensor:
+def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter,
+                 variance_preserving: bool = False) -> torch.Tensor:
     """Low frequencies of ``low`` plus high frequencies of ``high``; both ``[T,C,H,W]`` or ``[B,C,T,H,W]``,
     finite (one NaN would spread over the whole spectrum)."""
     if low.shape != high.shape:
@@ -36,5 +40,8 @@ def spectral_mix(low: torch.Tensor, high: torch.Tensor, lowpass: LowPassFilter) 
     gain = rearrange(gain, "t h w -> t 1 h w") if t == 0 else gain  # [T, C, H, W]: broadcast over channels
     spectrum_low = torch.fft.rfftn(low.float(), dim=dims)
     spectrum_high = torch.fft.rfftn(high.float(), dim=dims)
-    mixed = spectrum_high + (spectrum_low - spectrum_high) * gain
+    if variance_preserving:
+        mixed = spectrum_low * gain + spectrum_high * (1.0 - gain * gain).clamp(min=0.0).sqrt()
+    else:
+        mixed = spectrum_high + (spectrum_low - spectrum_high) * gain
     return torch.fft.irfftn(mixed, s=(frames, height, width), dim=dims).to(low.dtype)

@@ -69,7 +69,7 @@ def test_noise_reinit_reproduces_the_sampler_by_hand(comfyui: ComfyServer, comfy
     n["reinit"] = node("TemporalNoiseNoiseReinit", model=graph.model, samples=["first_pass", 0], sigmas=["sigmas", 0],
                        seed=seed, iteration=1, latent_image=graph.latent, initial_noise=["noise", 0])
     n[graphs.SAMPLER] = node("SamplerCustomAdvanced", noise=["reinit", 0], guider=["guider", 0],
-                             sampler=["sampler_select", 0], sigmas=["sigmas", 0], latent_image=graph.latent)
+                             sampler=["sampler_select", 0], sigmas=["reinit", 2], latent_image=graph.latent)
     save_latent(n, "by_hand", [graphs.SAMPLER, 0])
     result = comfy.run(n, RUN_TIMEOUT_S).assert_success()
     assert len(result.images(graphs.OUTPUT)) == FRAMES

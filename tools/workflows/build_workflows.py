@@ -293,7 +293,8 @@ def freeinit_by_hand() -> Graph:
 
     def sample(column: Column, start: Node, title: str) -> Node:
         node = column.add("SamplerCustomAdvanced", title=title)
-        graph.connect(node, noise=start, guider=guider, sampler=select, sigmas=sigmas, latent_image=latent)
+        schedule = sigmas if start is noise else (start, "sigmas")  # later passes: from the re-noise level
+        graph.connect(node, noise=start, guider=guider, sampler=select, sigmas=schedule, latent_image=latent)
         return node
 
     def reinit(column: Column, previous: Node, iteration: int) -> Node:
