@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -10,19 +11,45 @@ import torch.nn.functional as F
 from ..kernels.motion.flow_sequence import FlowSequence
 
 NOISE_RANGE = 2.5
+PREVIEW_PIXELS = 2**24  # pixels of one preview clip, all frames together: 192 MiB of float32 RGB
 
 
-def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """IMAGE of each frame's motion since the previous one (−backward flow) and the occlusion MASK, at the
-    frame size, with a still first frame; only the video frames in ``frames`` (indices) if given."""
-    index = torch.arange(flow.frames) if frames is None else frames
-    arrival = torch.cat([torch.zeros_like(flow.backward[:1]), -flow.backward])[index]
-    occlusion = torch.zeros(flow.frames, 1, *flow.grid_size, device=flow.backward.device)
-    if flow.occlusion is not None:
-        occlusion[1:, 0] = flow.occlusion.float()
-    colour = flow_colour(arrival).movedim(-1, 1)
-    preview = to_frame_size(colour, flow.frame_size, "bilinear").movedim(1, -1)
-    return preview.cpu(), to_frame_size(occlusion[index], flow.frame_size, "nearest-exact")[:, 0].cpu()
+def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None, size: tuple[int, int] | None = None,
+                 on_frame: Callable[[], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """IMAGE of each frame's motion since the previous one (−backward flow) and the occlusion MASK, at
+    ``size`` (default: the frame size), with a still first frame; only the video frames in ``frames``
+    (indices) if given. Built frame by frame, calling ``on_frame()`` after each (progress, interrupt); an
+    affine flow (Camera Motion Flow) is rasterised at ``size`` directly."""
+    index = torch.arange(flow.frames) if frames is None else torch.as_tensor(frames)
+    size = flow.frame_size if size is None else (int(size[0]), int(size[1]))
+    if flow.transforms is not None:
+        flow = flow.resized(*size)
+    steps = [int(t) - 1 for t in index.tolist()]
+
+    def arrival(t: int) -> torch.Tensor:
+        return -flow.backward_of(slice(t, t + 1))
+
+    top = max((float(torch.hypot(*arrival(t)[0]).max()) for t in steps if t >= 0), default=0.0)
+    preview = torch.ones(len(steps), *size, 3)  # a still frame is white
+    mask = torch.zeros(len(steps), *size)
+    for i, t in enumerate(steps):
+        if t >= 0:
+            colour = flow_colour(arrival(t), top).movedim(-1, 1)
+            preview[i] = to_frame_size(colour, size, "bilinear")[0].movedim(0, -1).cpu()
+            if flow.occlusion is not None:
+                occlusion = flow.occlusion[t, None, None].float()
+                mask[i] = to_frame_size(occlusion, size, "nearest-exact")[0, 0].cpu()
+        if on_frame is not None:
+            on_frame()
+    return preview, mask
+
+
+def preview_size(frame_size: tuple[int, int], frames: int, pixels: int = PREVIEW_PIXELS) -> tuple[int, int]:
+    """The frame size, scaled down with its aspect ratio kept until ``frames`` frames hold at most ``pixels``
+    pixels (a preview clip's memory stays bounded whatever the video's size and length)."""
+    height, width = frame_size
+    scale = min(1.0, math.sqrt(pixels / (frames * height * width)))
+    return max(1, int(height * scale)), max(1, int(width * scale))
 
 
 def flow_colour(flow: torch.Tensor, max_magnitude: float | None = None) -> torch.Tensor:
