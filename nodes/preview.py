@@ -12,35 +12,38 @@ from ..kernels.motion.flow_sequence import FlowSequence
 
 NOISE_RANGE = 2.5
 PREVIEW_PIXELS = 2**24  # pixels of one preview clip, all frames together: 192 MiB of float32 RGB
+CHUNK_PIXELS = 2**20  # pixels of flow turned into colour at once
 
 
 def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None, size: tuple[int, int] | None = None,
-                 on_frame: Callable[[], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                 on_frames: Callable[[int], None] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """IMAGE of each frame's motion since the previous one (−backward flow) and the occlusion MASK, at
     ``size`` (default: the frame size), with a still first frame; only the video frames in ``frames``
-    (indices) if given. Built frame by frame, calling ``on_frame()`` after each (progress, interrupt); an
-    affine flow (Camera Motion Flow) is rasterised at ``size`` directly."""
+    (indices) if given. Built a few frames at a time (about a million pixels), calling ``on_frames(n)`` after
+    each n (progress, interrupt); an affine flow (Camera Motion Flow) is rasterised at ``size`` directly."""
     index = torch.arange(flow.frames) if frames is None else torch.as_tensor(frames)
     size = flow.frame_size if size is None else (int(size[0]), int(size[1]))
     if flow.transforms is not None:
         flow = flow.resized(*size)
-    steps = [int(t) - 1 for t in index.tolist()]
+    steps = (index - 1).clamp(min=0)  # frame 0 (still) reads step 0, then shows white
+    chunks = list(zip(index.split(max(1, CHUNK_PIXELS // math.prod(flow.grid_size))),
+                      steps.split(max(1, CHUNK_PIXELS // math.prod(flow.grid_size))), strict=True))
 
-    def arrival(t: int) -> torch.Tensor:
-        return -flow.backward_of(slice(t, t + 1))
+    def arrival(shown: torch.Tensor, step: torch.Tensor) -> torch.Tensor:
+        return -flow.backward_of(step) * (shown > 0).to(flow.device)[:, None, None, None]
 
-    top = max((float(torch.hypot(*arrival(t)[0]).max()) for t in steps if t >= 0), default=0.0)
-    preview = torch.ones(len(steps), *size, 3)  # a still frame is white
-    mask = torch.zeros(len(steps), *size)
-    for i, t in enumerate(steps):
-        if t >= 0:
-            colour = flow_colour(arrival(t), top).movedim(-1, 1)
-            preview[i] = to_frame_size(colour, size, "bilinear")[0].movedim(0, -1).cpu()
-            if flow.occlusion is not None:
-                occlusion = flow.occlusion[t, None, None].float()
-                mask[i] = to_frame_size(occlusion, size, "nearest-exact")[0, 0].cpu()
-        if on_frame is not None:
-            on_frame()
+    top = max(float(torch.hypot(*arrival(*chunk).unbind(1)).max()) for chunk in chunks)
+    preview, mask = torch.empty(len(index), *size, 3), torch.zeros(len(index), *size)
+    done = 0
+    for shown, step in chunks:
+        colour = flow_colour(arrival(shown, step), top).movedim(-1, 1)
+        preview[done: done + len(shown)] = to_frame_size(colour, size, "bilinear").movedim(1, -1).cpu()
+        if flow.occlusion is not None:
+            occlusion = flow.occlusion[step, None].float() * (shown > 0).to(flow.device)[:, None, None, None]
+            mask[done: done + len(shown)] = to_frame_size(occlusion, size, "nearest-exact")[:, 0].cpu()
+        done += len(shown)
+        if on_frames is not None:
+            on_frames(len(shown))
     return preview, mask
 
 
