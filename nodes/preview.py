@@ -47,10 +47,11 @@ def flow_preview(flow: FlowSequence, frames: torch.Tensor | None = None, size: t
     return preview, mask
 
 
-def preview_size(frame_size: tuple[int, int], frames: int, pixels: int = PREVIEW_PIXELS) -> tuple[int, int]:
-    """The frame size, scaled down with its aspect ratio kept until ``frames`` frames hold at most ``pixels``
-    pixels (a preview clip's memory stays bounded whatever the video's size and length)."""
+def preview_size(frame_size: tuple[int, int], frames: int) -> tuple[int, int]:
+    """The frame size, scaled down with its aspect ratio kept until ``frames`` frames hold at most
+    ``PREVIEW_PIXELS`` pixels (a preview clip's memory stays bounded whatever the video's size and length)."""
     height, width = frame_size
+    pixels = PREVIEW_PIXELS
     scale = min(1.0, math.sqrt(pixels / (frames * height * width)))
     return max(1, int(height * scale)), max(1, int(width * scale))
 
