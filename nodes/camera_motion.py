@@ -28,7 +28,7 @@ class CameraMotionFlow:
     OUTPUT_TOOLTIPS = (
         "Exact forward and backward flow of the motion (no occlusion inside the frame).",
         "The motion of each frame since the previous one as colour (hue = direction, white = still); long or "
-        "large videos are shown smaller (at most 16.8 million pixels in all).",
+        "large videos are shown smaller (at most 8.4 million pixels in all).",
     )
 
     @classmethod

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from ..kernels.motion.flow_sequence import FlowSequence
 
 NOISE_RANGE = 2.5
-PREVIEW_PIXELS = 2**24  # pixels of one preview clip, all frames together: 192 MiB of float32 RGB
+PREVIEW_PIXELS = 2**23  # pixels of one preview clip, all frames together: 96 MiB of float32 RGB
 CHUNK_PIXELS = 2**20  # pixels of flow turned into colour at once
 
 

@@ -147,10 +147,10 @@ def test_node_errors_name_the_inputs_the_user_set(fake_comfy, optional, message)
 
 
 def test_node_at_the_widget_maxima_costs_what_its_preview_costs(fake_comfy):
-    """4096 frames of 16384²: the flow is 4095 transforms, the preview 16.8 M pixels (64² a frame)."""
+    """4096 frames of 16384²: the flow is 4095 transforms, the preview 8.4 M pixels (45² a frame)."""
     flow, preview = CameraMotionFlow().compute(frames=4096, width=16384, height=16384, pan_x=1.0, pan_y=0.0,
                                                zoom=1.001, rotate=0.1)
-    assert flow.frames == 4096 and flow.transforms.steps == 4095 and preview.shape == (4096, 64, 64, 3)
+    assert flow.frames == 4096 and flow.transforms.steps == 4095 and preview.shape == (4096, 45, 45, 3)
     assert flow.resized(8, 8).backward.shape == (4095, 2, 8, 8)
     bar = fake_comfy.ProgressBar.instances[-1]
     assert bar.total == 4096 and bar.updates[-1] == (4096, 4096)
