@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from einops import rearrange
 
 from ..kernels.motion.flow_sequence import FlowSequence
 from ..kernels.motion.optical_flow import FLOW_PRESETS, MIN_FLOW_SIZE, estimate_flow, min_flow_scale
-from ..kernels.video.warped_noise import video_noise
+from ..kernels.video.warped_noise import video_noise, video_noise_bytes
 from .latent_shape import LatentShape, shape_from_factors, shape_of_latent, video_stream
+from .memory import check_fits
 from .noise import FREENOISE_NOTE, TensorNoise
-from .preview import flow_preview, noise_colour
+from .preview import flow_preview, noise_colour, preview_size
 from .progress import Progress
 from .validation import checks_widget_inputs, frames_from_images, frames_of_mask
 
@@ -113,6 +116,10 @@ class IntegralNoiseWarp:
         mask = None if degradation_mask is None else frames_of_mask(
             degradation_mask, video_frames, frame_size, "degradation_mask")
         batch = shape.batch or 1
+        device = _compute_device()
+        check_fits(video_noise_bytes(shape.frames, shape.channels * batch, (shape.height, shape.width),
+                                     internal_resolution), device, "Integral Noise Warp",
+                   _what_to_lower(internal_resolution, shape, latent is not None, video_frames, frame_size))
         progress = Progress((video_frames - 1 if flow is None else 0) + shape.frames)
         if flow is None:
             if min(frame_size) < MIN_FLOW_SIZE:
@@ -126,10 +133,10 @@ class IntegralNoiseWarp:
             flow, shape.channels * batch, (shape.height, shape.width), seed=seed, method=method,
             internal_resolution=internal_resolution, temporal_factor=shape.temporal_factor,
             occlusion=occlusion == OCCLUSION_MODES[0], degradation=degradation, degradation_mask=mask,
-            device=_compute_device(), on_frame=lambda _: progress.advance(),
+            device=device, on_frame=lambda _: progress.advance(),
         ).cpu()
         samples = shape.arrange(noise)
-        preview = _preview(noise[:, : shape.channels], frames, flow, shape)
+        preview = _preview(noise[:, : shape.channels], frames, flow, shape, lambda _: progress.advance(0))
         progress.advance()
         return (TensorNoise(samples, seed, "Integral Noise Warp", FREENOISE_NOTE), {"samples": samples}, preview)
 
@@ -155,14 +162,26 @@ def _video_extent(frames: torch.Tensor | None, flow: FlowSequence | None) -> tup
     return frames.shape[0], (frames.shape[-2], frames.shape[-1])
 
 
-def _preview(noise: torch.Tensor, frames: torch.Tensor | None, flow: FlowSequence,
-             shape: LatentShape) -> torch.Tensor:
-    """``[T, H, 2W, 3]``: the video frame (or flow colour) of each latent frame beside its noise."""
+def _what_to_lower(internal_resolution: int, shape: LatentShape, has_latent: bool, video_frames: int,
+                   frame_size: tuple[int, int]) -> str:
+    """The end of the out-of-memory refusal: the inputs that set the noise's size."""
+    lower = f"lower internal_resolution ({internal_resolution}; memory grows with its square)"
+    if has_latent:
+        return lower + f", or connect a smaller or shorter latent (now {list(shape.shape)})"
+    return lower + (f", channels ({shape.channels}), or the frames ({video_frames}) and size "
+                    f"({frame_size[1]}x{frame_size[0]}) of the images or flow")
+
+
+def _preview(noise: torch.Tensor, frames: torch.Tensor | None, flow: FlowSequence, shape: LatentShape,
+             on_frames: Callable[[int], None]) -> torch.Tensor:
+    """``[T, H, 2W, 3]``: the video frame (or flow colour) of each latent frame beside its noise; without
+    frames, at most ``PREVIEW_PIXELS`` pixels (``preview_size``)."""
     index = torch.arange(shape.frames) * shape.temporal_factor
     if frames is not None:
         left = rearrange(frames[index], "t rgb h w -> t h w rgb").clamp(0, 1)
     else:
-        left = flow_preview(flow, index)[0]
+        size = preview_size(flow.frame_size, 2 * shape.frames)
+        left = flow_preview(flow, index, size, on_frames)[0]
     right = noise_colour(noise, left.shape[1], left.shape[2])
     return torch.cat([left, right], dim=2)
 

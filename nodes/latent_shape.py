@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from einops import rearrange
 
-from ..kernels.video.latent_geometry import latent_frame_count
+from ..kernels.video.latent_geometry import latent_frame_count, video_frame_count
 from .validation import check_latent
 
 TEMPORAL_FACTOR_BY_CHANNELS = {12: 6, 16: 4, 48: 4, 128: 8}
@@ -125,6 +125,31 @@ def shape_from_factors(video_frames: int, frame_size: tuple[int, int], channels:
     if k == 1:
         return LatentShape(channels, height, width, video_frames, 1, None)
     return LatentShape(channels, height, width, latent_frame_count(video_frames, k), k, 1)
+
+
+def video_of_latent(samples: torch.Tensor, spatial_factor: int, temporal_factor: int = 0,
+                    name: str = "latent") -> tuple[int, tuple[int, int]]:
+    """The video a LATENT's ``samples`` stands for: (frames, (height, width)) in pixels.
+
+    4-D ``[frames, C, h, w]`` (AnimateDiff): one video frame per latent frame. 5-D ``[B, C, T, h, w]``:
+    ``(T − 1)·k + 1`` frames, k = ``temporal_factor`` or, at 0, the factor of the channel count's family.
+    Height and width are the latent's times ``spatial_factor``.
+    """
+    check_latent(samples, name)
+    if spatial_factor < 1:
+        raise ValueError(f"spatial_factor must be at least 1, got {spatial_factor}")
+    height, width = samples.shape[-2] * spatial_factor, samples.shape[-1] * spatial_factor
+    if samples.ndim == 4:
+        if temporal_factor not in (0, 1):
+            raise ValueError(f"{name} is 4-D [frames, channels, h, w] (AnimateDiff layout, one latent frame per "
+                             f"video frame) but temporal_factor is {temporal_factor}; set it to 0 or 1")
+        return samples.shape[0], (height, width)
+    channels, frames = samples.shape[1], samples.shape[2]
+    factor = temporal_factor or TEMPORAL_FACTOR_BY_CHANNELS.get(channels, 0)
+    if factor == 0:
+        raise ValueError(f"{name} has {channels} channels, whose video VAE's temporal compression is not known: "
+                         f"set temporal_factor (video frames per latent frame after the first)")
+    return video_frame_count(frames, factor), (height, width)
 
 
 def _check_aspect(shape: LatentShape, frame_size: tuple[int, int]) -> None:

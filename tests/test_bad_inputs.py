@@ -38,7 +38,7 @@ NUMBER_WIDGETS = {
     "reinit": {"seed": "INT", "iteration": "INT", "keep_percent": "FLOAT"},
     "optical_flow": {"scale": "FLOAT"},
     "camera": {"frames": "INT", "width": "INT", "height": "INT", "pan_x": "FLOAT", "pan_y": "FLOAT",
-               "zoom": "FLOAT", "rotate": "FLOAT"},
+               "zoom": "FLOAT", "rotate": "FLOAT", "spatial_factor": "INT", "temporal_factor": "INT"},
     "warp": {"internal_resolution": "INT", "seed": "INT", "degradation": "FLOAT", "channels": "INT",
              "spatial_factor": "INT", "temporal_factor": "INT"},
 }

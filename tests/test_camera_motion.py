@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from temporal_noise.kernels.motion.camera_motion import camera_motion_flow, camera_transforms
+from temporal_noise.kernels.video.latent_geometry import latent_frame_count, video_frame_count
 from temporal_noise.nodes.camera_motion import CameraMotionFlow
+from temporal_noise.nodes.preview import PREVIEW_PIXELS, preview_size
 
 
 def reference_flows(height, width, pan_x, pan_y, zoom, degrees):
@@ -92,7 +94,7 @@ def test_resizing_a_camera_flow_equals_the_flow_computed_at_that_size():
         torch.testing.assert_close(resized.backward[inner], exact.backward[inner], atol=1e-4, rtol=0)
 
 
-def test_node_outputs_flow_and_preview():
+def test_node_outputs_flow_and_preview(fake_comfy):
     node = CameraMotionFlow()
     inputs = CameraMotionFlow.INPUT_TYPES()["required"]
     assert all("tooltip" in options for _, options in inputs.values())
@@ -102,3 +104,78 @@ def test_node_outputs_flow_and_preview():
     assert preview.shape == (5, 24, 40, 3)
     assert torch.equal(preview[0], torch.ones(24, 40, 3))  # no motion before the first frame: white
     assert torch.allclose(preview[1], torch.tensor([1.0, 0.25, 0.25]).expand(24, 40, 3), atol=1e-6)  # right: red
+
+
+def test_node_takes_frames_and_size_from_images_or_a_latent(fake_comfy):
+    node = CameraMotionFlow()
+    inputs = CameraMotionFlow.INPUT_TYPES()["optional"]
+    assert list(inputs) == ["images", "latent", "spatial_factor", "temporal_factor"]
+    assert all("tooltip" in options for _, options in inputs.values())
+    widgets = {"frames": 16, "width": 512, "height": 512, "pan_x": 1.0, "pan_y": 0.0, "zoom": 1.0, "rotate": 0.0}
+    cases = [
+        ({"images": torch.rand(9, 40, 56, 3)}, 9, (40, 56)),
+        ({"latent": {"samples": torch.zeros(12, 4, 8, 10)}}, 12, (64, 80)),  # AnimateDiff: batch = frames
+        ({"latent": {"samples": torch.zeros(1, 16, 21, 6, 10)}}, 81, (48, 80)),  # Wan 2.1: 16 ch, 4x
+        ({"latent": {"samples": torch.zeros(1, 48, 3, 4, 6)}, "spatial_factor": 16}, 9, (64, 96)),  # Wan 2.2 5B
+        ({"latent": {"samples": torch.zeros(1, 16, 3, 4, 4)}, "temporal_factor": 8}, 17, (32, 32)),  # Cosmos
+        ({"images": torch.rand(5, 32, 48, 4), "latent": {"samples": torch.zeros(1, 16, 2, 4, 6)}}, 5, (32, 48)),
+    ]
+    for optional, frames, size in cases:
+        flow, preview = node.compute(**widgets, **optional)
+        assert (flow.frames, flow.frame_size) == (frames, size)
+        assert preview.shape == (frames, *preview_size(size, frames), 3)
+        assert preview.shape[0] * preview.shape[1] * preview.shape[2] <= PREVIEW_PIXELS
+
+
+@pytest.mark.parametrize(("optional", "message"), [
+    ({"latent": {"samples": torch.zeros(1, 20, 3, 4, 4)}}, "latent has 20 channels.*set temporal_factor"),
+    ({"latent": {"samples": torch.zeros(4, 4, 8, 8)}, "temporal_factor": 4}, "latent is 4-D.*temporal_factor is 4"),
+    ({"latent": {"samples": torch.zeros(1, 16, 1, 8, 8)}}, "latent gives 1 video frame"),
+    ({"images": torch.rand(1, 32, 32, 3)}, "images gives 1 video frame"),
+    ({"images": torch.rand(6, 32, 32, 3), "latent": {"samples": torch.zeros(1, 16, 3, 4, 4)}},
+     "latent has 3 latent frames but the video's 6 frames give 2"),
+    ({"pan_x": 1e39}, "pan_x must be between -1024.0 and 1024.0, got 1e\\+39"),
+    ({"pan_y": float("inf")}, "pan_y must be a finite number"),
+    ({"zoom": 1e-39}, "zoom must be between 0.5 and 2.0, got 1e-39"),
+    ({"zoom": 1e39}, "zoom must be between 0.5 and 2.0"),
+    ({"rotate": float("nan")}, "rotate must be a finite number"),
+])
+def test_node_errors_name_the_inputs_the_user_set(fake_comfy, optional, message):
+    widgets = {"frames": 16, "width": 64, "height": 64, "pan_x": 1.0, "pan_y": 0.0, "zoom": 1.0, "rotate": 0.0}
+    with pytest.raises(ValueError, match=message):
+        CameraMotionFlow().compute(**{**widgets, **optional})
+
+
+def test_node_at_the_widget_maxima_costs_what_its_preview_costs(fake_comfy):
+    """4096 frames of 16384²: the flow is 4095 transforms, the preview 8.4 M pixels (45² a frame)."""
+    flow, preview = CameraMotionFlow().compute(frames=4096, width=16384, height=16384, pan_x=1.0, pan_y=0.0,
+                                               zoom=1.001, rotate=0.1)
+    assert flow.frames == 4096 and flow.transforms.steps == 4095 and preview.shape == (4096, 45, 45, 3)
+    assert flow.resized(8, 8).backward.shape == (4095, 2, 8, 8)
+    bar = fake_comfy.ProgressBar.instances[-1]
+    assert bar.total == 4096 and bar.updates[-1] == (4096, 4096)
+
+
+def test_node_stops_when_interrupted(fake_comfy):
+    fake_comfy.model_management.interrupted = True
+    with pytest.raises(fake_comfy.InterruptProcessingException):
+        CameraMotionFlow().compute(frames=8, width=64, height=64, pan_x=1.0, pan_y=0.0, zoom=1.0, rotate=0.0)
+
+
+def test_video_frame_count_inverts_the_latent_frame_count():
+    for factor in (1, 4, 6, 8):
+        for latent_frames in range(1, 12):
+            frames = video_frame_count(latent_frames, factor)
+            assert latent_frame_count(frames, factor) == latent_frames
+            assert latent_frame_count(frames + factor, factor) == latent_frames + 1  # the longest such video
+
+
+@pytest.mark.parametrize(("motion", "message"), [
+    ({"pan_x": 1e39}, r"lower pan_x / pan_y or bring zoom nearer to 1 .*pan_x 1e\+39"),
+    ({"zoom": 1e-39}, r"bring zoom nearer to 1 .*zoom 1e-39"),
+    ({"zoom": 1e39}, "bring zoom nearer to 1"),
+])
+def test_a_motion_beyond_float32_names_the_motion_parameters(motion, message):
+    """Past the node's widget limits (which refuse these first), the kernel itself names what to change."""
+    with pytest.raises(ValueError, match=message):
+        camera_motion_flow(16, 64, 64, **motion)

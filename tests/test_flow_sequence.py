@@ -5,7 +5,9 @@ import pytest
 import torch
 from scipy import ndimage
 
-from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
+from temporal_noise.kernels.motion.affine_steps import AffineSteps, apply_affine, invert_affine
+from temporal_noise.kernels.motion.camera_motion import camera_motion_flow, camera_transforms
+from temporal_noise.kernels.motion.flow_maps import identity_map
 from temporal_noise.kernels.motion.flow_sequence import FlowSequence
 
 
@@ -50,11 +52,16 @@ def test_strided_translation_composes_exactly():
 
 
 def test_strided_rotation_and_zoom_match_the_motion_over_the_span():
-    strided = camera_motion_flow(9, 64, 64, rotate_degrees=1.0, zoom=1.01).strided(4)
+    """A camera flow composes its transforms: exact up to the border, where a dense flow's path would leave
+    the frame (its samples are clamped there: off by up to 0.9 px in the node's 64² → 128² case)."""
+    moving = camera_motion_flow(9, 64, 64, rotate_degrees=1.0, zoom=1.01)
+    strided = moving.strided(4)
     exact = camera_motion_flow(3, 64, 64, rotate_degrees=4.0, zoom=1.01**4)
-    inner = (..., slice(8, -8), slice(8, -8))  # near the border the path leaves the frame
-    torch.testing.assert_close(strided.backward[inner], exact.backward[inner], atol=1e-4, rtol=0)
-    torch.testing.assert_close(strided.forward[inner], exact.forward[inner], atol=1e-4, rtol=0)
+    torch.testing.assert_close(strided.backward, exact.backward, atol=1e-4, rtol=0)
+    torch.testing.assert_close(strided.forward, exact.forward, atol=1e-4, rtol=0)
+    dense = FlowSequence(moving.forward, moving.backward, moving.frame_size)
+    inner = (..., slice(8, -8), slice(8, -8))  # the dense composition agrees away from the border
+    torch.testing.assert_close(dense.strided(4).backward[inner], exact.backward[inner], atol=1e-4, rtol=0)
 
 
 def compose_reference(flows: np.ndarray) -> np.ndarray:
@@ -133,3 +140,60 @@ def test_a_composition_that_overflows_names_the_flow_and_says_so():
     with pytest.raises(ValueError, match=r"^flow: its motion composed over 4 frames .* overflowed torch\.float32"):
         FlowSequence(huge, -huge, (4, 4)).strided(4)
     assert FlowSequence(huge, -huge, (4, 4)).strided(1).frames == 5  # one step alone composes nothing
+
+
+def affine_reference(flow: FlowSequence, grid: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 forward and backward flows [T−1, 2, h, w] of an affine FLOW on a grid: ``S(F(S⁻¹q) − S⁻¹q)``
+    at each grid centre q, S = grid / frame size, F the frames' transform (inverted with numpy)."""
+    (height, width), (frame_h, frame_w) = grid, flow.frame_size
+    scale = np.array([width / frame_w, height / frame_h])[:, None]
+    ys, xs = np.mgrid[0:height, 0:width] + 0.5
+    points = np.stack([xs.ravel(), ys.ravel()]) / scale
+    forward, backward = [], []
+    for matrix, offset in zip(flow.transforms.matrix.double().numpy(), flow.transforms.offset.double().numpy(),
+                              strict=True):
+        inverse = np.linalg.inv(matrix)
+        for out, (m, b) in ((forward, (matrix, offset)), (backward, (inverse, -inverse @ offset))):
+            out.append((scale * (m @ points + b[:, None] - points)).reshape(2, height, width))
+    return np.stack(forward), np.stack(backward)
+
+
+@pytest.mark.parametrize("grid", [(64, 64), (13, 18), (26, 36), (100, 150), (7, 120)])
+def test_camera_flow_is_exact_on_any_grid_and_stride(grid):
+    """Rasterised on the grid, the flow is the analytic one everywhere, border included (a dense flow
+    resampled there is off by up to 0.4 px: area windows off-centre where the sizes do not divide, clamping
+    at the border)."""
+    flow = camera_motion_flow(9, 24, 40, pan_x=1.5, pan_y=-0.75, rotate_degrees=3.0, zoom=1.04)
+    for motion in (flow, flow.strided(4)):
+        on_grid = motion.resized(*grid)
+        assert on_grid.grid_size == grid and on_grid.frame_size == (24, 40) and on_grid.frames == motion.frames
+        forward, backward = affine_reference(motion, grid)
+        np.testing.assert_allclose(on_grid.forward.numpy(), forward, atol=2e-5, rtol=0)
+        np.testing.assert_allclose(on_grid.backward.numpy(), backward, atol=2e-5, rtol=0)
+        np.testing.assert_array_equal(on_grid.backward_of(torch.tensor([1])).numpy(), on_grid.backward[1:2].numpy())
+
+
+def test_camera_flow_at_the_frame_size_is_the_dense_flow_it_was():
+    """At its own size a camera flow rasterises exactly as the dense flows it used to hold, so a FLOW built
+    from them (as tests/test_seed_stability.py does) keeps its noise."""
+    flow = camera_motion_flow(4, 24, 40, pan_x=1.5, rotate_degrees=3.0, zoom=1.04)
+    matrix, offset = camera_transforms(3, pan_x=1.5, rotate_degrees=3.0, zoom=1.04, height=24, width=40)
+    inverse, inverse_offset = invert_affine(matrix, offset)
+    centres = identity_map(24, 40).expand(3, 2, 24, 40)
+    assert torch.equal(flow.forward, apply_affine(centres, matrix, offset) - centres)
+    assert torch.equal(flow.backward, apply_affine(centres, inverse, inverse_offset) - centres)
+
+
+def test_affine_flows_are_checked_and_immutable():
+    flow = camera_motion_flow(3, 8, 8, pan_x=1.0)
+    assert flow.to("cpu").transforms is not None and flow.occlusion is None and flow.device.type == "cpu"
+    with pytest.raises(AttributeError, match="immutable"):
+        flow.frame_size = (4, 4)
+    bad = AffineSteps(torch.eye(2).expand(2, 2, 2), torch.tensor([[0.0, 0.0], [float("nan"), 0.0]]))
+    with pytest.raises(ValueError, match="forward flow contains NaN or infinite values"):
+        FlowSequence.from_transforms(bad, (8, 8))
+    singular = AffineSteps(torch.zeros(1, 2, 2), torch.zeros(1, 2))
+    with pytest.raises(ValueError, match="backward flow"):
+        FlowSequence.from_transforms(singular, (8, 8))
+    with pytest.raises(ValueError, match="grid_size must be two positive integers"):
+        flow.resized(0, 4)

@@ -1,6 +1,7 @@
 """Integral Noise Warp node: latent shapes of the model families, statistics, motion, occlusion, errors."""
 
 import math
+import os
 import sys
 
 import pytest
@@ -12,9 +13,12 @@ from benchmarks.synthetic_video import moving_texture_clip
 from temporal_noise import NODE_CLASS_MAPPINGS
 from temporal_noise.kernels.motion.camera_motion import camera_motion_flow
 from temporal_noise.kernels.motion.flow_sequence import FlowSequence
+from temporal_noise.kernels.video.warped_noise import video_noise_bytes
 from temporal_noise.nodes import integral_noise_warp as warp_node_module
+from temporal_noise.nodes import preview as preview_module
 from temporal_noise.nodes.camera_motion import CameraMotionFlow
 from temporal_noise.nodes.integral_noise_warp import IntegralNoiseWarp
+from temporal_noise.nodes.memory import free_memory
 from temporal_noise.nodes.noise import TensorNoise
 
 
@@ -326,3 +330,45 @@ def test_a_flow_near_the_largest_float_gives_finite_noise_and_preview(fake_comfy
     _, latent, preview = run(fake_comfy, flow=FlowSequence(huge, -huge, (64, 64)))
     assert torch.isfinite(latent["samples"]).all() and latent["samples"].shape == (4, 4, 8, 8)
     assert torch.isfinite(preview).all() and preview.min() >= 0 and preview.max() <= 1
+
+
+def test_work_that_does_not_fit_the_free_memory_is_refused_naming_the_inputs(fake_comfy):
+    """ComfyUI's get_free_memory decides; the estimate (video_noise_bytes) is checked before any allocation."""
+    flow = camera_motion_flow(4, 64, 64, pan_x=1.0)
+    needed = video_noise_bytes(4, 64, (8, 8), 2)
+    asked = []
+    fake_comfy.model_management.get_free_memory = lambda device: asked.append(device) or needed - 1
+    with pytest.raises(ValueError, match=r"Integral Noise Warp would need about .* GiB on cpu but .* are free: "
+                                         r"lower internal_resolution \(2; .*\), channels \(64\)"):
+        run(fake_comfy, flow=flow, channels=64, internal_resolution=2)
+    with pytest.raises(ValueError, match=r"connect a smaller or shorter latent \(now \[4, 64, 8, 8\]\)"):
+        run(fake_comfy, flow=flow, internal_resolution=2, latent={"samples": torch.zeros(4, 64, 8, 8)})
+    fake_comfy.model_management.get_free_memory = lambda device: needed
+    noise, _, _ = run(fake_comfy, flow=flow, channels=64, internal_resolution=2)
+    assert noise.generate_noise({"samples": torch.zeros(4, 64, 8, 8)}).shape == (4, 64, 8, 8)
+    assert asked == [torch.device("cpu")] * 2
+
+
+def test_memory_estimates_keep_realistic_cases_and_refuse_the_unbounded_ones():
+    """A 720p Wan 2.1 latent at internal_resolution 8 (its warped frames alone 1.7 GiB) fits in 4 GiB;
+    1024 channels of 16 frames of 512² at internal_resolution 8 (16 GiB of frames, and a step's scratch of
+    10 GiB) more than the 24 GiB of the machine that reported it."""
+    wan = video_noise_bytes(31, 16, (90, 160), 8)
+    assert 4 * 31 * 16 * 720 * 1280 < wan < 4 * 2**30
+    assert video_noise_bytes(16, 1024, (64, 64), 8) > 24 * 2**30
+
+
+def test_free_memory_without_comfyui_reads_the_system(fake_comfy):
+    assert not hasattr(fake_comfy.model_management, "get_free_memory")  # the fake has none: as without ComfyUI
+    free = free_memory(torch.device("cpu"))
+    assert free is not None and 0 < free <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def test_preview_of_a_flow_is_bounded(fake_comfy, monkeypatch):
+    """Without frames the preview is drawn at preview_size: here a budget of 5000 pixels for 5 latent frames
+    side by side with their noise gives 18 x 27 per half."""
+    monkeypatch.setattr(preview_module, "PREVIEW_PIXELS", 5000)
+    _, _, preview = run(fake_comfy, flow=camera_motion_flow(5, 64, 96, pan_x=1.0),
+                        latent={"samples": torch.zeros(5, 4, 8, 12)})
+    assert preview.shape == (5, 18, 54, 3)
+    assert torch.equal(preview[0, :, :27], torch.ones(18, 27, 3))  # the first frame is still: white

@@ -74,7 +74,7 @@ def test_noise_blocks_cover_each_noise_pixels_footprint():
     assert colour[0, 0, :, 0].tolist() == [0.0, 0.0, 0.5, 1.0, 1.0]
 
 
-def test_camera_motion_node_preview_shows_the_directions_of_its_tooltips():
+def test_camera_motion_node_preview_shows_the_directions_of_its_tooltips(fake_comfy):
     """pan_y > 0 moves the picture down: (½, 0.067, 0.933) on the colour wheel. A counter-clockwise turn moves
     the top of the picture left (cyan) and the bottom right (red), at ~71 % of the corners' speed."""
     node = CameraMotionFlow()

@@ -9,7 +9,8 @@ with d_t = (pan_x, pan_y) the content's shift in pixels (positive: right, down),
 enlarges the content, like zooming in) and θ_t the rotation (positive: counter-clockwise on screen). The
 forward flow at pixel centre p is p' − p; the backward map of a target centre q inverts the transform,
 ``p = A_t⁻¹ (q − c − d_t) + c`` with ``A_t⁻¹ = s_t⁻¹ [[cos θ_t, −sin θ_t], [sin θ_t, cos θ_t]]``, and the
-backward flow is p − q. Both are exact: no occlusion arises inside the frame.
+backward flow is p − q. Both are exact: no occlusion arises inside the frame. The FLOW keeps the
+transforms (``affine_steps``) and rasterises them at the size each consumer needs.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from collections.abc import Sequence
 
 import torch
 
-from .flow_maps import identity_map
+from .affine_steps import FLOAT32_MAX, AffineSteps, apply_affine, invert_affine
 from .flow_sequence import FlowSequence
+
+__all__ = ["AffineSteps", "apply_affine", "camera_motion_flow", "camera_transforms", "invert_affine"]
 
 Schedule = float | Sequence[float] | torch.Tensor
 
@@ -46,34 +49,32 @@ def camera_transforms(steps: int, *, pan_x: Schedule = 0.0, pan_y: Schedule = 0.
     return matrix.float(), offset.float()
 
 
-def invert_affine(matrix: torch.Tensor, offset: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inverse of ``p' = M p + b``: ``p = M⁻¹ p' − M⁻¹ b``."""
-    inverse = torch.linalg.inv(matrix)
-    return inverse, -(inverse @ offset[..., None])[..., 0]
-
-
-def apply_affine(points: torch.Tensor, matrix: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
-    """``M p + b`` for points ``[N, 2, H, W]`` (x first) and transforms ``M [N, 2, 2]``, ``b [N, 2]``."""
-    return torch.einsum("nij,njhw->nihw", matrix.to(points), points) + offset.to(points)[:, :, None, None]
-
-
 def camera_motion_flow(frames: int, height: int, width: int, *, pan_x: Schedule = 0.0, pan_y: Schedule = 0.0,
                        zoom: Schedule = 1.0, rotate_degrees: Schedule = 0.0,
                        device: torch.device | str | None = None) -> FlowSequence:
-    """Forward and backward flows of ``frames`` frames of height×width moved by the camera motion."""
+    """Forward and backward flows of ``frames`` frames of height×width moved by the camera motion, kept as
+    one affine transform per frame step (rasterised on access)."""
     if frames < 2:
         raise ValueError(f"frames must be at least 2 for a camera motion, got {frames}")
     if height < 1 or width < 1:
         raise ValueError(f"height and width must be positive, got {height}x{width}")
     matrix, offset = camera_transforms(frames - 1, pan_x=pan_x, pan_y=pan_y, zoom=zoom,
                                        rotate_degrees=rotate_degrees, height=height, width=width)
-    inverse, inverse_offset = invert_affine(matrix, offset)
-    centres = identity_map(height, width, device=device).expand(frames - 1, 2, height, width)
-    return FlowSequence(
-        forward=apply_affine(centres, matrix, offset) - centres,
-        backward=apply_affine(centres, inverse, inverse_offset) - centres,
-        frame_size=(height, width),
-    )
+    steps = AffineSteps(matrix, offset).to(device)
+    invertible = bool((torch.linalg.det(steps.matrix) != 0).all())
+    for motion in (steps, steps.inverse() if invertible else None):
+        if motion is None or not motion.largest_displacement(height, width) < FLOAT32_MAX:
+            raise ValueError(f"the camera motion moves pixels beyond the float32 range ({FLOAT32_MAX:.3g} px): "
+                             f"lower pan_x / pan_y or bring zoom nearer to 1 (pan_x {_extremes(pan_x)}, "
+                             f"pan_y {_extremes(pan_y)}, zoom {_extremes(zoom)})")
+    return FlowSequence.from_transforms(steps, (height, width))
+
+
+def _extremes(value: Schedule) -> str:
+    """A motion parameter for an error message: its value, or the range of a per-step schedule."""
+    values = torch.as_tensor(value, dtype=torch.float64).flatten()
+    low, high = values.min().item(), values.max().item()
+    return f"{low:g}" if low == high else f"{low:g} to {high:g}"
 
 
 def _schedule(value: Schedule, steps: int, name: str) -> torch.Tensor:

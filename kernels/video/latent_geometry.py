@@ -48,6 +48,16 @@ def latent_frame_count(frames: int, factor: int) -> int:
     return (frames - 1) // factor + 1
 
 
+def video_frame_count(latent_frames: int, factor: int) -> int:
+    """The longest video a causal video VAE with temporal factor k encodes into T latent frames, the inverse
+    of :func:`latent_frame_count` on its whole steps: (T − 1)·k + 1."""
+    if latent_frames < 1:
+        raise ValueError(f"latent_frames must be at least 1, got {latent_frames}")
+    if factor < 1:
+        raise ValueError(f"factor must be at least 1, got {factor}")
+    return (latent_frames - 1) * factor + 1
+
+
 def compress_time(frames: torch.Tensor, factor: int, dim: int = 0) -> torch.Tensor:
     """Frames 0, k, 2k, … of ``frames`` along ``dim``: one noise frame per latent frame."""
     count = latent_frame_count(frames.shape[dim], factor)

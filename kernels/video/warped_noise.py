@@ -27,6 +27,26 @@ from ..warp.sequence import warp_noise_sequence
 from .latent_geometry import compress_time, degrade, pool_to_latent
 
 DEGRADATION_INDEX = 1  # counter-RNG item index of the fresh noise for ``degrade`` (the warp uses index 0)
+# One warp step's scratch (grid or particle, CPU) per warp-grid pixel and per pixel and channel, and what any
+# run adds: fitted to measured peaks at 256² and 512² with 4-64 channels (benchmarks/RESULTS.md, "Memory").
+STEP_BYTES_PER_PIXEL = 384
+STEP_BYTES_PER_CHANNEL_PIXEL = 40
+FIXED_BYTES = 64 * 2**20
+
+
+def video_noise_bytes(latent_frames: int, channels: int, latent_size: tuple[int, int],
+                      internal_resolution: int = 1) -> int:
+    """Estimated peak bytes of :func:`video_noise` on its device, for a flow that costs nothing (affine).
+
+    With G = h·w·k² warp-grid pixels, T latent frames and C channels: the warped frames 4·T·C·G, then either
+    one warp step's scratch G·(384 + 40·C) or, after the warp, the pooled copy 4·T·C·G/k²; the grid flow and
+    backward maps 16·(T − 1)·G; 64 MiB more. A dense flow adds its strided and resized copies.
+    """
+    grid_pixels = latent_size[0] * latent_size[1] * internal_resolution**2
+    frames = 4 * latent_frames * channels * grid_pixels
+    scratch = grid_pixels * (STEP_BYTES_PER_PIXEL + STEP_BYTES_PER_CHANNEL_PIXEL * channels)
+    return frames + max(scratch, frames // internal_resolution**2) + 16 * (latent_frames - 1) * grid_pixels \
+        + FIXED_BYTES
 
 
 def video_noise(flow: FlowSequence, channels: int, latent_size: tuple[int, int], *, seed: int,
