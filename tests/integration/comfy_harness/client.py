@@ -121,6 +121,11 @@ class ComfyClient:
         with self._http.open(self.base_url + path, timeout=HTTP_TIMEOUT_S) as answer:
             return json.load(answer)
 
+    def get_bytes(self, path: str) -> tuple[str, bytes]:
+        """The content type and body of ``GET path`` (``path`` already URL-quoted)."""
+        with self._http.open(self.base_url + path, timeout=HTTP_TIMEOUT_S) as answer:
+            return answer.headers.get_content_type(), answer.read()
+
     def post(self, path: str, payload: dict) -> dict:
         request = urllib.request.Request(
             self.base_url + path, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
