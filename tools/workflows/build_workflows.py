@@ -418,7 +418,8 @@ def camera_motion_freeinit() -> Graph:
 
 WAN_FILES = f"{HF}/Comfy-Org/Wan_2.1_ComfyUI_repackaged/resolve/main/split_files"
 WAN_MODEL = ModelFile("wan2.1_t2v_1.3B_fp16.safetensors",
-                      f"{WAN_FILES}/diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors?download=true", "diffusion_models")
+                      f"{WAN_FILES}/diffusion_models/wan2.1_t2v_1.3B_fp16.safetensors?download=true",
+                      "diffusion_models")
 WAN_TEXT_ENCODER = ModelFile(
     "umt5_xxl_fp8_e4m3fn_scaled.safetensors",
     f"{WAN_FILES}/text_encoders/umt5_xxl_fp8_e4m3fn_scaled.safetensors?download=true", "text_encoders")
@@ -449,20 +450,52 @@ Models (Comfy-Org/Wan_2.1_ComfyUI_repackaged):
 Sampling follows ComfyUI's Wan template: shift 8, uni_pc / simple, 30 steps, cfg 6, 832x480."""
 
 
-def wan_text_to_video() -> Graph:
+@dataclass
+class WanSetup:
+    """The Wan part of a Wan workflow: models shifted as ComfyUI's Wan templates do, prompts, VAE and the note."""
+
+    graph: Graph
+    models: list[Node]  # each diffusion model through ModelSamplingSD3, in the order given
+    positive: Node
+    negative: Node
+    vae: Node
+
+
+def wan_setup(note: str, note_height: float, *diffusion_models: ModelFile) -> WanSetup:
+    """Diffusion models (each with shift 8), UMT5 text encoder and Wan 2.1 VAE (first column), prompts and the note."""
     graph = Graph(all_definitions())
-    models = Column(graph, 0, width=380)
-    unet = models.loader("UNETLoader", "unet_name", WAN_MODEL)
-    shift = models.add("ModelSamplingSD3", {"shift": 8.0})
-    clip = models.loader("CLIPLoader", "clip_name", WAN_TEXT_ENCODER, {"type": "wan"})
-    vae = models.loader("VAELoader", "vae_name", WAN_VAE)
-    graph.link(unet, 0, shift, "model")
+    column = Column(graph, 0, width=380)
+    models = []
+    for model in diffusion_models:
+        unet = column.loader("UNETLoader", "unet_name", model)
+        models.append(column.add("ModelSamplingSD3", {"shift": 8.0}))
+        graph.link(unet, 0, models[-1], "model")
+    clip = column.loader("CLIPLoader", "clip_name", WAN_TEXT_ENCODER, {"type": "wan"})
+    vae = column.loader("VAELoader", "vae_name", WAN_VAE)
     text = Column(graph, 440, width=400)
     positive = text.add("CLIPTextEncode", {"text": POSITIVE}, title="Positive prompt")
     negative = text.add("CLIPTextEncode", {"text": NEGATIVE}, title="Negative prompt")
     for node in (positive, negative):
         graph.link(clip, 0, node, "clip")
-    text.note(models_first(NOTE_WAN), 640 + NOTE_EXTRA_HEIGHT)
+    text.note(models_first(note), note_height + NOTE_EXTRA_HEIGHT)
+    return WanSetup(graph, models, positive, negative, vae)
+
+
+def save_wan_video(graph: Graph, column: Column, vae: Node, latent: Node, output: int | str, prefix: str,
+                   title: str | None = None) -> Node:
+    """Decode, make a 16 fps video (Wan's frame rate) and save it with core nodes, as ComfyUI's Wan templates do."""
+    decode = column.add("VAEDecode", width=210)
+    graph.connect(decode, samples=(latent, output), vae=vae)
+    create = column.add("CreateVideo", {"fps": 16.0})
+    graph.link(decode, 0, create, "images")
+    save = column.add("SaveVideo", {"filename_prefix": prefix}, height=300, title=title)
+    graph.link(create, 0, save, "video")
+    return save
+
+
+def wan_text_to_video() -> Graph:
+    setup = wan_setup(NOTE_WAN, 640, WAN_MODEL)
+    graph, (shift,), positive, negative = setup.graph, setup.models, setup.positive, setup.negative
     video = Column(graph, 910)
     latent = video.add("EmptyHunyuanLatentVideo", {**WAN_SIZE, "length": WAN_LENGTH}, title="Wan latent video")
     camera = video.add("TemporalNoiseCameraMotionFlow", {"frames": WAN_LENGTH, **WAN_SIZE, "pan_x": 2.0,
@@ -482,13 +515,8 @@ def wan_text_to_video() -> Graph:
         "coarse_to_fine": True})
     graph.connect(sampler, model=shift, positive=positive, negative=negative, latent_image=latent,
                   filter=(lowpass, "filter"), initial_noise=(warp, "noise"), fresh_noise=(fresh, "noise"))
-    outputs = Column(graph, 2050, width=360)
-    decode = outputs.add("VAEDecode", width=210)
-    graph.connect(decode, samples=(sampler, "latent"), vae=vae)
-    create = outputs.add("CreateVideo", {"fps": 16.0})
-    graph.link(decode, 0, create, "images")
-    save = outputs.add("SaveVideo", {"filename_prefix": "TemporalNoise/wan_freeinit_warped"}, height=300)
-    graph.link(create, 0, save, "video")
+    save_wan_video(graph, Column(graph, 2050, width=360), setup.vae, sampler, "latent",
+                   "TemporalNoise/wan_freeinit_warped")
     return graph
 
 
