@@ -23,7 +23,9 @@ from workflow_builder import Graph
 from workflow_check import problems
 from workflow_defs import all_definitions, fixture_object_info, inputs, pack_object_info, widget_slots
 
+from benchmarks.quality.flow import flow_sigmas
 from temporal_noise import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from temporal_noise.nodes.comfy_model import reinit_sigma
 
 WORKFLOWS = sorted((Path(__file__).resolve().parents[1] / "workflows").glob("*.json"))
 TITLE_BAR = 30
@@ -130,6 +132,24 @@ def test_loaders_declare_their_models_for_download(path):
             assert model["directory"] == MODEL_FOLDERS[(node["type"], name)]
             assert url.scheme == "https" and url.netloc == "huggingface.co" and "/resolve/" in url.path
             assert url.path.endswith(f"/{value}"), model["url"]
+
+
+def test_wan22_split_workflow_renoises_inside_the_high_noise_part():
+    """The Wan 2.2 workflow gives Noise Reinit the high-noise part of its split schedule: the level keep_percent
+    sets must lie inside that part, or Noise Reinit refuses the run. Computed from the workflow's own shift, steps
+    and hand-over step on ComfyUI's simple schedule (the flow default, 30 %, lies below the hand-over)."""
+    workflow = load(next(path for path in WORKFLOWS if "two-model split" in path.name))
+    nodes = [node for node in workflow["nodes"] if node["type"] in ("ModelSamplingSD3", "TemporalNoiseNoiseReinit")]
+    (shift,) = {widget_value(node, "shift") for node in nodes if node["type"] == "ModelSamplingSD3"}
+    scheduler = node_of(workflow, "BasicScheduler")
+    assert (widget_value(scheduler, "scheduler"), widget_value(scheduler, "denoise")) == ("simple", 1.0)
+    sigmas = flow_sigmas(widget_value(scheduler, "steps"), shift)
+    high = sigmas[:widget_value(node_of(workflow, "SplitSigmas"), "step") + 1]
+    reinits = [node for node in nodes if node["type"] == "TemporalNoiseNoiseReinit"]
+    assert reinits
+    for node in reinits:
+        level = reinit_sigma(high[0], "flow", widget_value(node, "keep_percent"))
+        assert high[-1] < level < high[0], f"node {node['id']}: level {level} outside the high part {high}"
 
 
 def test_workflows_use_every_node_of_the_pack():

@@ -520,6 +520,101 @@ def wan_text_to_video() -> Graph:
     return graph
 
 
+WAN22_FILES = f"{HF}/Comfy-Org/Wan_2.2_ComfyUI_Repackaged/resolve/main/split_files"
+WAN22_HIGH_NOISE = ModelFile(
+    "wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors",
+    f"{WAN22_FILES}/diffusion_models/wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors?download=true",
+    "diffusion_models")
+WAN22_LOW_NOISE = ModelFile(
+    "wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors",
+    f"{WAN22_FILES}/diffusion_models/wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors?download=true",
+    "diffusion_models")
+# ComfyUI's Wan 2.2 14B template: euler / simple, 20 steps, the high-noise model for the first 10, cfg 3.5.
+WAN22_STEPS = 20
+WAN22_HAND_OVER = 10
+# The share of each pass's result the later passes keep: re-noised to σ = 0.9, above the hand-over (σ ≈ 0.889 at
+# step 10 of 20 with shift 8), so that the level falls in the high-noise part; the flow default, 30 %, does not.
+WAN22_KEEP_PERCENT = 10.0
+NOTE_WAN22 = """Wan 2.2 FreeInit by hand: two models per pass (high noise, then low noise)
+
+What it shows: Wan 2.2 A14B samples with two models. SplitSigmas cuts the schedule at step 10 of 20: the \
+high-noise model samples the first part from RandomNoise, the low-noise model the rest from where it stopped \
+(DisableNoise), as ComfyUI's Wan 2.2 template does. FreeInit adds passes 2 and 3: Noise Reinit re-noises the \
+previous pass's video with the same initial noise, keeps its low spatio-temporal frequencies (Frequency Filter) \
+and takes the high ones from fresh noise; its noise and its sigmas go to the high-noise sampler of the next \
+pass, and the low-noise sampler keeps its part of the schedule. The seed primitive feeds RandomNoise and both \
+Noise Reinit nodes: keep them equal, with iteration 1, 2 along the chain.
+
+keep_percent: by default (0) Noise Reinit keeps 30 % of the previous result on flow models such as Wan (sigma \
+0.7). That level must fall in the high-noise part, which here ends at sigma 0.889 (step 10 of 20, shift 8); \
+Noise Reinit stops with an error saying so otherwise. keep_percent 10 (sigma 0.9) keeps as much as fits. To keep \
+30 %, run the later passes on the low-noise model alone: give Noise Reinit low_sigmas and its sigmas to the \
+low-noise sampler, and remove that pass's high-noise sampler. If you add a context-windows node (WAN Context \
+Windows, LTXV), turn its freenoise option off: it shuffles the noise frames and destroys FreeInit noise.
+
+Models (Comfy-Org/Wan_2.2_ComfyUI_Repackaged; the text encoder from Wan_2.1_ComfyUI_repackaged):
+- Load Diffusion Model: wan2.2_t2v_high_noise_14B_fp8_scaled.safetensors (top) and \
+wan2.2_t2v_low_noise_14B_fp8_scaled.safetensors (below it), in models/diffusion_models.
+- Load CLIP: umt5_xxl_fp8_e4m3fn_scaled.safetensors, type wan (models/text_encoders).
+- Load VAE: wan_2.1_vae.safetensors (models/vae): Wan 2.2 A14B uses the Wan 2.1 VAE.
+Sampling follows ComfyUI's Wan 2.2 template: shift 8 on both models, euler / simple, 20 steps, cfg 3.5; 832x480 \
+and 33 frames here keep three passes affordable (the template makes 1280x704, 121 frames). The videos are pass \
+1 (no FreeInit) and pass 3."""
+
+
+def wan22_freeinit_by_hand() -> Graph:
+    setup = wan_setup(NOTE_WAN22, 700, WAN22_HIGH_NOISE, WAN22_LOW_NOISE)
+    graph, (high, low), positive, negative = setup.graph, setup.models, setup.positive, setup.negative
+    parts = Column(graph, 910)
+    seed = parts.primitive("INT", SEED, "seed")
+    noise = parts.add("RandomNoise", {"noise_seed": SEED})
+    no_noise = parts.add("DisableNoise")
+    select = parts.add("KSamplerSelect", {"sampler_name": "euler"})
+    schedule = parts.add("BasicScheduler", {"scheduler": "simple", "steps": WAN22_STEPS})
+    split = parts.add("SplitSigmas", {"step": WAN22_HAND_OVER}, title="SplitSigmas (hand-over step)")
+    latent = parts.add("EmptyHunyuanLatentVideo", {**WAN_SIZE, "length": WAN_LENGTH}, title="Wan latent video")
+    graph.link(seed, 0, noise, "noise_seed")
+    graph.link(high, 0, schedule, "model")
+    graph.link(schedule, 0, split, "sigmas")
+    guiders = Column(graph, 1290)
+    high_guider = guiders.add("CFGGuider", {"cfg": 3.5}, title="CFGGuider (high-noise model)")
+    low_guider = guiders.add("CFGGuider", {"cfg": 3.5}, title="CFGGuider (low-noise model)")
+    for guider, model in ((high_guider, high), (low_guider, low)):
+        graph.connect(guider, model=model, positive=positive, negative=negative)
+    lowpass = guiders.add("TemporalNoiseFrequencyFilter", {"preview_frames": 9})
+
+    def sample_pass(column: Column, start: Node, number: int) -> Node:
+        """The high-noise sampler from ``start`` (RandomNoise, or Noise Reinit with its sigmas), then the low-noise
+        sampler on the low sigmas from where it stopped."""
+        first = column.add("SamplerCustomAdvanced", title=f"Pass {number}: high-noise model")
+        sigmas = (split, "high_sigmas") if start is noise else (start, "sigmas")
+        graph.connect(first, noise=start, guider=high_guider, sampler=select, sigmas=sigmas, latent_image=latent)
+        second = column.add("SamplerCustomAdvanced", title=f"Pass {number}: low-noise model")
+        graph.connect(second, noise=no_noise, guider=low_guider, sampler=select, sigmas=(split, "low_sigmas"),
+                      latent_image=(first, "output"))
+        return second
+
+    def reinit(column: Column, previous: Node, iteration: int) -> Node:
+        node = column.add("TemporalNoiseNoiseReinit", {"seed": SEED, "iteration": iteration,
+                                                        "keep_percent": WAN22_KEEP_PERCENT},
+                          title=f"Noise Reinit {iteration}")
+        graph.connect(node, model=high, samples=(previous, "output"), sigmas=(split, "high_sigmas"), seed=seed,
+                      filter=(lowpass, "filter"), latent_image=latent, initial_noise=noise)
+        return node
+
+    columns = [Column(graph, 1670 + 380 * i) for i in range(3)]
+    passes = [sample_pass(columns[0], noise, 1)]
+    for iteration in (1, 2):
+        column = columns[iteration]
+        passes.append(sample_pass(column, reinit(column, passes[-1], iteration), iteration + 1))
+    below = max(column.y for column in columns)
+    save_wan_video(graph, Column(graph, 1670, below, width=360), setup.vae, passes[0], "output",
+                   "TemporalNoise/wan22_freeinit_by_hand_pass1", "Pass 1 (no FreeInit)")
+    save_wan_video(graph, Column(graph, 2430, below, width=360), setup.vae, passes[-1], "output",
+                   "TemporalNoise/wan22_freeinit_by_hand_pass3", "Pass 3 (FreeInit)")
+    return graph
+
+
 # ComfyUI's template browser shows a pack's workflows by file name, and serves "<name>.jpg" beside each as its
 # thumbnail (tools/workflows/thumbnails.py makes them): the names are the titles users read.
 WORKFLOWS: dict[str, Callable[[], Graph]] = {
@@ -529,6 +624,7 @@ WORKFLOWS: dict[str, Callable[[], Graph]] = {
     "4 FreeInit built from sampler nodes.json": freeinit_by_hand,
     "5 Camera move noise into FreeInit (AnimateDiff).json": camera_motion_freeinit,
     "6 Wan 2.1 FreeInit with warped noise.json": wan_text_to_video,
+    "7 Wan 2.2 FreeInit by hand with the two-model split.json": wan22_freeinit_by_hand,
 }
 
 

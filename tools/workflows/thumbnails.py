@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 PACK_ROOT = HERE.parents[1]
 sys.path.insert(0, str(PACK_ROOT))
 
+from benchmarks.quality.flow import flow_sigmas  # noqa: E402
 from benchmarks.synthetic_video import moving_texture_clip  # noqa: E402
 from demo import SD15_SIGMA_MAX, drifting_blobs, log_spectrum  # noqa: E402
 from temporal_noise.kernels import LowPassFilter, forward_diffuse, spectral_mix  # noqa: E402
@@ -109,11 +110,13 @@ def middle(picture: torch.Tensor, fraction: float = 0.5) -> torch.Tensor:
     return picture[top:height - top, left:width - left]
 
 
-def freeinit_pass(lowpass: LowPassFilter) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """A smooth moving latent (a sampler pass's result), it diffused to SD1.5's σ_max, and FreeInit's noise."""
+def freeinit_pass(lowpass: LowPassFilter, sigma: float = SD15_SIGMA_MAX,
+                  parametrisation: str = "vp") -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A smooth moving latent (a sampler pass's result), it diffused to ``sigma`` (SD1.5's σ_max), and FreeInit's
+    noise."""
     x0 = drifting_blobs(16, 4, 48)
     eps, eta = torch.randn(2, *x0.shape, generator=torch.Generator().manual_seed(1)).unbind(0)
-    noisy = forward_diffuse(x0, eps, SD15_SIGMA_MAX, "vp")
+    noisy = forward_diffuse(x0, eps, sigma, parametrisation)
     return x0, noisy, spectral_mix(noisy, eta, lowpass)
 
 
@@ -187,6 +190,38 @@ def wan_text_to_video() -> list[Tile]:
     return camera_tiles(33, 480, 832, 4)
 
 
+def schedule_picture(sigmas: list[float], hand_over: int, level: float) -> torch.Tensor:
+    """A schedule as a curve (σ from 1 at the top to 0, steps to the right): the high-noise model's part orange,
+    the low-noise model's blue, and the re-noise level as a white line."""
+    height, width, margin = TILE - LABEL - GAP, TILE - 2 * GAP, 14
+    picture = np.full((height, width, 3), 40, np.uint8)
+
+    def point(step: float, sigma: float) -> tuple[int, int]:
+        return (round(margin + step / (len(sigmas) - 1) * (width - 2 * margin)),
+                round(margin + (1 - sigma) * (height - 2 * margin)))
+
+    points = np.array([point(step, sigma) for step, sigma in enumerate(sigmas)], np.int32)
+    y = point(0, level)[1]
+    for part, colour, label, corner in ((points[:hand_over + 1], (255, 150, 50), "high-noise", (margin, y + 40)),
+                                        (points[hand_over:], (80, 160, 255), "low-noise", (margin, y + 60))):
+        cv2.polylines(picture, [part], False, colour, 2, cv2.LINE_AA)
+        cv2.putText(picture, label, corner, cv2.FONT_HERSHEY_SIMPLEX, 0.4, colour, 1, cv2.LINE_AA)
+    cv2.line(picture, (margin, y), (width - margin, y), (255, 255, 255), 1, cv2.LINE_AA)
+    cv2.putText(picture, f"re-noise {level:g}", (margin, y + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (255, 255, 255), 1,
+                cv2.LINE_AA)
+    return torch.from_numpy(picture).float() / 255
+
+
+def wan22_freeinit_by_hand() -> list[Tile]:
+    """Workflow 7's schedule split between the two models (shift 8, 20 steps, hand-over at 10) and Noise Reinit at
+    its level (σ = 0.9, 10 % kept) on a flow model."""
+    level = 0.9
+    x0, _, reinit = freeinit_pass(GAUSSIAN, level, "flow")
+    return [("sigmas: high, then low model", schedule_picture(flow_sigmas(20, 8.0), 10, level)),
+            ("pass 1 result (latent)", latent_colour(x0[0])), ("Noise Reinit noise", noise_picture(reinit[0], 1)),
+            ("its low frequencies", latent_colour(kept_layout(reinit, GAUSSIAN)[0]))]
+
+
 THUMBNAILS: dict[str, Callable[[], list[Tile]]] = {
     "1 FreeInit text to video (AnimateDiff)": text_to_video,
     "2 FreeInit with ControlNet (AnimateDiff)": controlnet_video,
@@ -194,6 +229,7 @@ THUMBNAILS: dict[str, Callable[[], list[Tile]]] = {
     "4 FreeInit built from sampler nodes": freeinit_by_hand,
     "5 Camera move noise into FreeInit (AnimateDiff)": camera_motion_freeinit,
     "6 Wan 2.1 FreeInit with warped noise": wan_text_to_video,
+    "7 Wan 2.2 FreeInit by hand with the two-model split": wan22_freeinit_by_hand,
 }
 
 
