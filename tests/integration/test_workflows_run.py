@@ -7,9 +7,9 @@ The run must succeed and every output node must have written its files, with the
 shrunk graph asks for (ComfyUI runs the valid part of a partly invalid prompt, so every output is checked).
 Wall times are printed (run with ``-s``) and recorded as ``wall_s`` properties.
 
-A workflow that loads models the harness cannot generate is skipped, naming them: the Wan 2.1 workflow needs
-a UMT5-XXL text encoder (5.7 B parameters, fixed configuration, prompts padded to 512 tokens), which ComfyUI
-runs in fp16 on a CPU, far too slow to test; CI validates that workflow without running it.
+A workflow that loads models the harness cannot generate is skipped, naming them: the Wan workflows (2.1, and 2.2
+with its two 14B models) need a UMT5-XXL text encoder (5.7 B parameters, fixed configuration, prompts padded to
+512 tokens), which ComfyUI runs in fp16 on a CPU, far too slow to test; CI validates them without running them.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ SHRINK = {
     ("VHS_LoadVideo", "video"): INPUT_VIDEO,
     ("KSampler", "steps"): STEPS,
     ("BasicScheduler", "steps"): STEPS,
+    ("SplitSigmas", "step"): STEPS // 2,  # Wan 2.2's hand-over stays inside the shrunk schedule
     ("TemporalNoiseFreeInitSampler", "steps"): STEPS,
     ("TemporalNoiseFreeInitSampler", "iterations"): PASSES,
     ("TemporalNoiseFrequencyFilter", "preview_frames"): FRAMES,
