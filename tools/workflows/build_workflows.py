@@ -547,9 +547,10 @@ Noise Reinit nodes: keep them equal, with iteration 1, 2 along the chain.
 
 keep_percent: by default (0) Noise Reinit keeps 30 % of the previous result on flow models such as Wan (sigma \
 0.7). That level must fall in the high-noise part, which here ends at sigma 0.889 (step 10 of 20, shift 8); \
-Noise Reinit stops with an error saying so otherwise. keep_percent 10 (sigma 0.9) keeps as much as fits. To keep \
-30 %, run the later passes on the low-noise model alone: give Noise Reinit low_sigmas and its sigmas to the \
-low-noise sampler, and remove that pass's high-noise sampler. If you add a context-windows node (WAN Context \
+Noise Reinit stops with an error saying so otherwise. keep_percent 10 (sigma 0.9) keeps about as much as fits. \
+To keep 30 %, run the later passes on the low-noise model alone: give Noise Reinit low_sigmas, connect its noise \
+and sigmas to that pass's low-noise sampler (latent_image: the empty latent) and remove the pass's high-noise \
+sampler. If you add a context-windows node (WAN Context \
 Windows, LTXV), turn its freenoise option off: it shuffles the noise frames and destroys FreeInit noise.
 
 Models (Comfy-Org/Wan_2.2_ComfyUI_Repackaged; the text encoder from Wan_2.1_ComfyUI_repackaged):
@@ -563,7 +564,7 @@ and 33 frames here keep three passes affordable (the template makes 1280x704, 12
 
 
 def wan22_freeinit_by_hand() -> Graph:
-    setup = wan_setup(NOTE_WAN22, 700, WAN22_HIGH_NOISE, WAN22_LOW_NOISE)
+    setup = wan_setup(NOTE_WAN22, 760, WAN22_HIGH_NOISE, WAN22_LOW_NOISE)
     graph, (high, low), positive, negative = setup.graph, setup.models, setup.positive, setup.negative
     parts = Column(graph, 910)
     seed = parts.primitive("INT", SEED, "seed")
