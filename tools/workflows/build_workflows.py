@@ -435,9 +435,10 @@ first frame and every 4th, so the noise matches the latent. The FreeInit Sampler
 reinitialises the low frequencies of the flow-matching model's result (3 passes, coarse-to-fine so the \
 early passes are cheaper); a second warp (another seed) gives the later passes their fresh high frequencies.
 
-FreeInit gains little here: with shift 8 the re-noising keeps about 0.01 % of each pass's result (the \
-sampler logs a warning), against 7 % for SD-based AnimateDiff, so the later passes mostly re-draw the fine \
-detail. Set iterations to 1 to sample once from the warped noise. If you add a context-windows node (WAN \
+Each later pass re-noises the previous result to the level that keeps keep_percent of it (default on flow \
+models: 30 %) and samples the schedule from there: at the start of the schedule, as the paper does, a \
+shift-8 model would keep about 0.01 % and the later passes would only re-draw fine detail. Set iterations \
+to 1 to sample once from the warped noise. If you add a context-windows node (WAN \
 Context Windows, LTXV), turn its freenoise option off: it shuffles the noise frames and destroys warped and \
 FreeInit noise.
 
