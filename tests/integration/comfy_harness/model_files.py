@@ -7,9 +7,12 @@ normalisation scales are 1 and biases 0; buffers (the motion module's sinusoidal
 kept as the modules compute them. Files are fp16 safetensors under the key names ComfyUI's loaders read.
 Such models turn out coloured noise: tests check structure (shapes, counts, status), never image content.
 
+The Wan 2.1 files (diffusion model, scaled-fp8 UMT5-XXL text encoder, VAE; 9.8 GB) come from
+wan_models.py and are generated only when asked for (``WAN21_FILES``).
+
 Generation imports ComfyUI (argument parsing, device probing, several GB of tensors), so it runs as this
-file's ``__main__`` in a child process of ComfyUI's Python. The test process only calls
-:func:`ensure_model_files`, which keeps the files already present in the folder.
+module's ``__main__`` (``python -m comfy_harness.model_files``) in a child process of ComfyUI's Python.
+The test process only calls :func:`ensure_model_files`, which keeps the files already present.
 """
 
 from __future__ import annotations
@@ -47,7 +50,13 @@ SD15_CHECKPOINT = ModelFile("sd15_checkpoint", "checkpoints", "tn_random_sd15.sa
 MOTION_MODULE_V2 = ModelFile("motion_module_v2", "animatediff_models", "tn_random_mm_sd15_v2.safetensors")
 MOTION_MODULE_V3 = ModelFile("motion_module_v3", "animatediff_models", "tn_random_mm_sd15_v3.safetensors")
 SD15_CONTROLNET = ModelFile("sd15_controlnet", "controlnet", "tn_random_controlnet_sd15.safetensors")
-MODEL_FILES = (SD15_CHECKPOINT, MOTION_MODULE_V2, MOTION_MODULE_V3, SD15_CONTROLNET)
+# The Wan 2.1 files under the names of Comfy-Org's repackaged files, which workflow 06 loads.
+WAN21_T2V_1_3B = ModelFile("wan21_t2v_1_3b", "diffusion_models", "wan2.1_t2v_1.3B_fp16.safetensors")
+UMT5_XXL_FP8_SCALED = ModelFile("umt5_xxl_fp8_scaled", "text_encoders", "umt5_xxl_fp8_e4m3fn_scaled.safetensors")
+WAN21_VAE = ModelFile("wan21_vae", "vae", "wan_2.1_vae.safetensors")
+SD15_FILES = (SD15_CHECKPOINT, MOTION_MODULE_V2, MOTION_MODULE_V3, SD15_CONTROLNET)
+WAN21_FILES = (WAN21_T2V_1_3B, UMT5_XXL_FP8_SCALED, WAN21_VAE)  # 9.8 GB: generated only when asked for
+MODEL_FILES = SD15_FILES + WAN21_FILES
 MODEL_FOLDERS = tuple(sorted({model.folder for model in MODEL_FILES}))
 
 
@@ -63,19 +72,22 @@ def is_current(path: Path) -> bool:
 
 
 def ensure_model_files(
-    root: Path, comfyui_path: Path, python: str = sys.executable, timeout_s: float = 1200.0
+    root: Path, comfyui_path: Path, python: str = sys.executable, timeout_s: float = 1200.0,
+    models: tuple[ModelFile, ...] = SD15_FILES,
 ) -> Path:
-    """Generate the model files missing (or stale) under ``root`` and return ``root``.
+    """Generate the ``models`` missing (or stale) under ``root`` and return ``root``.
 
-    Runs this file with ComfyUI's ``python`` in a child process; raises ``RuntimeError`` with the tail of
+    Runs this module with ComfyUI's ``python`` in a child process; raises ``RuntimeError`` with the tail of
     its output if it fails or takes longer than ``timeout_s``.
     """
-    missing = [model.kind for model in MODEL_FILES if not is_current(model.path(root))]
+    missing = [model.kind for model in models if not is_current(model.path(root))]
     if missing:
-        command = [python, str(Path(__file__).resolve()), str(comfyui_path), str(root), *missing]
+        command = [python, "-m", f"{__package__}.model_files", str(comfyui_path), str(root), *missing]
+        search_path = [str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, search_path))}
         try:
             result = subprocess.run(
-                command, capture_output=True, text=True, timeout=timeout_s, cwd=comfyui_path, check=False
+                command, capture_output=True, text=True, timeout=timeout_s, cwd=comfyui_path, env=env, check=False
             )
         except subprocess.TimeoutExpired as error:
             raise RuntimeError(f"model generation took longer than {timeout_s:.0f} s: {command}") from error
@@ -125,19 +137,31 @@ SD15_VAE_CONFIG = {
 MOTION_MODULE_POSITIONS = 32  # v2 and v3 encode 32 frame positions (v1: 24)
 
 
+def init_kind(module, key: str) -> str:
+    """How parameter ``key`` of ``module`` starts: "zeros" (biases), "ones" (normalisation scales: torch's
+    norms and classes named like one, e.g. RMSNorm, T5LayerNorm, Wan's RMS_norm) or "normal"."""
+    import torch
+
+    owner_name, _, leaf = key.rpartition(".")
+    if leaf == "bias":
+        return "zeros"
+    owner = module.get_submodule(owner_name)
+    norms = (torch.nn.GroupNorm, torch.nn.LayerNorm)
+    return "ones" if isinstance(owner, norms) or "norm" in type(owner).__name__.lower() else "normal"
+
+
 def random_state_dict(module, generator) -> dict:
     """``module``'s state dict in fp16: weights ~ N(0, std²), norm scales 1, biases 0, buffers as built."""
     import torch
 
-    norms = (torch.nn.GroupNorm, torch.nn.LayerNorm)
     state = {}
     for key, tensor in module.state_dict(keep_vars=True).items():
-        owner_name, _, leaf = key.rpartition(".")
+        kind = init_kind(module, key)
         if not isinstance(tensor, torch.nn.Parameter):
             value = tensor.detach()
-        elif leaf == "bias":
+        elif kind == "zeros":
             value = torch.zeros(tensor.shape)
-        elif isinstance(module.get_submodule(owner_name), norms):
+        elif kind == "ones":
             value = torch.ones(tensor.shape)
         else:
             value = torch.empty(tensor.shape).normal_(0.0, WEIGHT_STD, generator=generator)
@@ -241,21 +265,35 @@ def generate(comfyui_path: Path, root: Path, kinds: list[str]) -> None:
     import comfy.utils
     import torch
 
+    from . import wan_models
+    from .safetensors_stream import write_safetensors
+
     builders = {
         SD15_CHECKPOINT.kind: sd15_checkpoint,
         SD15_CONTROLNET.kind: sd15_controlnet,
         MOTION_MODULE_V2.kind: lambda generator: motion_module(generator, "v2", MOTION_MODULE_V2.name),
         MOTION_MODULE_V3.kind: lambda generator: motion_module(generator, "v3", MOTION_MODULE_V3.name),
     }
+    streamed = {  # planned tensor by tensor (see wan_models.py), never whole in memory
+        WAN21_T2V_1_3B.kind: wan_models.wan21_t2v_1_3b,
+        UMT5_XXL_FP8_SCALED.kind: wan_models.umt5_xxl_fp8_scaled,
+        WAN21_VAE.kind: wan_models.wan21_vae,
+    }
     for model in MODEL_FILES:
         if model.kind not in kinds:
             continue
         start = time.perf_counter()
-        state, count = builders[model.kind](torch.Generator().manual_seed(SEED))
+        generator = torch.Generator().manual_seed(SEED)
         path = model.path(root)
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        comfy.utils.save_torch_file(state, str(partial), metadata={STAMP_KEY: GENERATOR_VERSION})
+        metadata = {STAMP_KEY: GENERATOR_VERSION}
+        if model.kind in streamed:
+            state, count = streamed[model.kind](generator)
+            write_safetensors(partial, state, metadata)
+        else:
+            state, count = builders[model.kind](generator)
+            comfy.utils.save_torch_file(state, str(partial), metadata=metadata)
         partial.replace(path)
         del state
         print(
@@ -269,9 +307,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("comfyui_path", type=Path, help="ComfyUI folder (with AnimateDiff-Evolved installed)")
     parser.add_argument("root", type=Path, help="folder to write checkpoints/, controlnet/, ... into")
-    parser.add_argument("kinds", nargs="*", help="model kinds to write (default: all)")
+    parser.add_argument("kinds", nargs="*", help="model kinds to write (default: the SD1.5 ones)")
     args = parser.parse_args(argv)
-    kinds = args.kinds or [model.kind for model in MODEL_FILES]
+    kinds = args.kinds or [model.kind for model in SD15_FILES]
     unknown = set(kinds) - {model.kind for model in MODEL_FILES}
     if unknown:
         parser.error(f"unknown model kinds {sorted(unknown)}")
