@@ -515,3 +515,21 @@ def test_converter_passes_through_bypassed_and_drops_muted_nodes():
     node_of(workflow, "TemporalNoiseFrequencyFilter")["mode"] = 2  # muted: gone, and so is the link from it
     prompt = to_api(workflow, all_definitions())
     assert "5" not in prompt and "filter" not in prompt["6"]["inputs"]
+
+
+def test_a_dynamic_combo_sends_its_choice_and_its_options_inputs():
+    """ComfyUI 0.33's core SaveVideo: ``format`` is a V3 dynamic combo whose options each bring a ``codec``
+    combo; the frontend sends ``format`` and ``format.codec`` (a workflow saved on 0.3.64, where both were
+    plain combos, keeps its three widget values), and not the node's hidden top-level ``codec``."""
+    h264 = {"key": "h264", "inputs": {"optional": {"encoding": ["STRING"]}}}
+    codec = ["COMFY_DYNAMICCOMBO_V3", {"options": [{"key": "auto", "inputs": {}}, h264]}]
+    formats = [{"key": key, "inputs": {"required": {"codec": codec}}} for key in ("auto", "mp4")]
+    definition = {"name": "SaveVideo", "output": ["VIDEO"],
+                  "input": {"required": {"video": ["VIDEO"], "filename_prefix": ["STRING", {}],
+                                         "format": ["COMFY_DYNAMICCOMBO_V3", {"options": formats}]},
+                            "optional": {"codec": codec}},
+                  "input_order": {"required": ["video", "filename_prefix", "format"], "optional": ["codec"]}}
+    node = {"id": 1, "type": "SaveVideo", "inputs": [{"name": "video", "type": "VIDEO", "link": None}],
+            "widgets_values": ["video/out", "auto", "auto"]}
+    prompt = to_api({"nodes": [node], "links": []}, {"SaveVideo": definition})
+    assert prompt["1"]["inputs"] == {"filename_prefix": "video/out", "format": "auto", "format.codec": "auto"}

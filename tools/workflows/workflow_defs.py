@@ -21,6 +21,7 @@ from pathlib import Path
 OBJECT_INFO_FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "object_info.json"
 
 WIDGET_TYPES = ("INT", "FLOAT", "BOOLEAN", "STRING", "COMBO")
+DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"  # a combo whose chosen option brings its own inputs (ComfyUI 0.33+)
 CONTROL_VALUES = ("fixed", "increment", "decrement", "randomize")
 # Combos that list files of a model/input folder; the fixture was captured with empty folders.
 FOLDER_LISTINGS = {("VAELoader", "vae_name")}
@@ -90,7 +91,22 @@ def inputs(definition: dict) -> list[Input]:
     for section in ("required", "optional"):
         specs = definition["input"].get(section, {})
         for name in order.get(section, []):
-            found.append(parse_input(definition["name"], name, specs[name], section == "optional"))
+            found.extend(expand_input(definition["name"], name, specs[name], section == "optional"))
+    return found
+
+
+def expand_input(node_type: str, name: str, spec: list, optional: bool) -> list[Input]:
+    """One input, or for a V3 dynamic combo (ComfyUI 0.33+, e.g. core SaveVideo's ``format``) the combo of its
+    option keys followed by the inputs of its default option, named ``name.child`` as the prompt sends them."""
+    if spec[0] != DYNAMIC_COMBO:
+        return [parse_input(node_type, name, spec, optional)]
+    options = spec[1] if len(spec) > 1 else {}
+    keys = tuple(option["key"] for option in options.get("options", ()))
+    chosen = next(o for o in options["options"] if o["key"] == options.get("default", keys[0]))
+    found = [Input(name, "COMBO", {k: v for k, v in options.items() if k != "options"}, keys, optional)]
+    for section in ("required", "optional"):
+        for child, child_spec in chosen.get("inputs", {}).get(section, {}).items():
+            found.extend(expand_input(node_type, f"{name}.{child}", child_spec, optional or section == "optional"))
     return found
 
 
