@@ -7,11 +7,11 @@ The run must succeed and every output node must have written its files, with the
 shrunk graph asks for (ComfyUI runs the valid part of a partly invalid prompt, so every output is checked).
 Wall times are printed (run with ``-s``) and recorded as ``wall_s`` properties.
 
-A workflow that loads models the harness cannot generate (Wan 2.2's two 14B models) is skipped, naming them.
-The Wan 2.1 workflow runs
-(9 frames, 3 latent frames) when its random-weight files are in the model folder: they take 9.8 GB, so the
-harness generates them only when asked (``python -m comfy_harness.model_files COMFYUI ROOT wan21_t2v_1_3b
-umt5_xxl_fp8_scaled wan21_vae`` from this folder); without them that workflow is skipped.
+A workflow that loads models the harness cannot generate is skipped, naming them. The Wan workflows run
+(9 frames, 3 latent frames) when the Wan 2.1 random-weight files are in the model folder (the 1.3B model stands
+in for both of Wan 2.2's 14B models, so workflow 7 runs its two-sampler split and Noise Reinit for real): they
+take 9.8 GB, so the harness generates them only when asked (``python -m comfy_harness.model_files COMFYUI ROOT
+wan21_t2v_1_3b umt5_xxl_fp8_scaled wan21_vae`` from this folder); without them those workflows are skipped.
 """
 
 from __future__ import annotations
