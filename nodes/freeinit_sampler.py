@@ -15,6 +15,7 @@ from ..kernels import (
 )
 from .comfy_model import (
     KEEP_INPUT,
+    freeinit_passes,
     is_max_denoise,
     parametrisation,
     reinit_sigma,
@@ -58,10 +59,10 @@ class FreeInitSampler:
         return {
             "required": {
                 **sampler_inputs(),
-                "iterations": ("INT", {"default": 5, "min": 1, "max": 20, "tooltip": (
-                    "Sampling passes in all (1 = plain KSampler). Paper: 5 (4 reinitialisations) with a "
-                    "gaussian filter, d_s = d_t = 0.25; the authors' demo: 3 with butterworth, n = 4. Gains "
-                    "level off after 2-3 reinitialisations.")}),
+                "iterations": ("INT", {"default": 0, "min": 0, "max": 20, "tooltip": (
+                    "Sampling passes in all (1 = plain KSampler); 0 = the model's default: the paper's 5 on "
+                    "SD-based models, 3 on flow models such as Wan, where more passes cost motion. The authors' "
+                    "demo: 3 with butterworth, n = 4. Gains level off after 2-3 reinitialisations.")}),
                 "coarse_to_fine": ("BOOLEAN", {"default": False, "tooltip": (
                     "Fast sampling (paper Sec. 4.4): pass i of N runs ⌊steps·(i+1)/N⌋ steps, so only the last "
                     "pass runs all of them (5 passes of 25 steps cost 75 steps instead of 125).")}),
@@ -104,8 +105,6 @@ class FreeInitSampler:
         import comfy.utils
         import latent_preview
 
-        if iterations < 1:
-            raise ValueError(f"iterations must be at least 1, got {iterations}")
         if not denoise > 0:
             raise ValueError(f"denoise must be > 0 (with 0 there is nothing to sample), got {denoise}")
         lowpass = filter if filter is not None else LowPassFilter()
@@ -121,6 +120,7 @@ class FreeInitSampler:
             fresh_noise.generate_noise({**latent_image, "samples": latent}), latent, "fresh_noise").float()
 
         kind = parametrisation(model)
+        iterations = freeinit_passes(iterations, kind)
         step_counts = iteration_steps(steps, iterations, coarse_to_fine)
         schedules = [schedule(model, n, sampler_name, scheduler, denoise) for n in step_counts]
         reinit_sigmas = [reinit_sigma(float(sigmas[0]), kind, keep_percent) for sigmas in schedules]

@@ -113,6 +113,15 @@ def test_deterministic_for_a_seed_and_different_across_seeds(fake_comfy):
     assert not torch.allclose(first, other)
 
 
+@pytest.mark.parametrize(("model", "passes"), [(lambda c: c.FakeModel(c.EPS()), 5),
+                                              (lambda c: wan_like(c.CONST()), 3)])
+def test_iterations_zero_runs_the_models_default_passes(fake_comfy, model, passes):
+    """0 = the paper's 5 passes on VP models, 3 on flow models (DEFAULT_PASSES, from the benchmark)."""
+    latent = torch.zeros(1, 16, 2, 8, 8) if passes == 3 else torch.zeros(2, 4, 8, 8)
+    _, every = run_sampler(latent, model=model(fake_comfy), iterations=0, steps=2)
+    assert len(fake_comfy.SAMPLE_CALLS) == passes and every["samples"].shape[-1] == 8 * passes
+
+
 def test_video_latents_and_flow_models(fake_comfy):
     latent = torch.zeros(1, 16, 5, 8, 8)
     final, every = run_sampler(latent, model=wan_like(fake_comfy.CONST()), iterations=2)
@@ -170,7 +179,7 @@ def test_warns_when_the_reinitialisation_keeps_almost_nothing_of_the_result(fake
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({"iterations": 0}, "iterations"),
+    [({"iterations": -1}, "iterations"),
      ({"denoise": 0.0}, "denoise"),
      ({"latent_image": {"samples": torch.zeros(4, 8, 8)}}, "latent_image"),
      ({"latent_image": {"samples": torch.full((4, 4, 8, 8), float("nan"))}}, "latent_image"),
@@ -336,10 +345,11 @@ def test_bad_noise_inputs_name_the_input(fake_comfy, overrides, message):
 
 
 def test_defaults_are_the_papers(fake_comfy):
-    """FreeInit Sampler defaults to the paper's 5 passes at full step count, and an unchanged Frequency Filter
-    node is the filter the FreeInit nodes use when none is connected (gaussian, d_s = d_t = 0.25)."""
+    """FreeInit Sampler defaults to the model's passes (the paper's 5 on VP models, below) at full step count,
+    and an unchanged Frequency Filter node is the filter the FreeInit nodes use when none is connected
+    (gaussian, d_s = d_t = 0.25)."""
     required = FreeInitSampler.INPUT_TYPES()["required"]
-    assert required["iterations"][1]["default"] == 5 and required["coarse_to_fine"][1]["default"] is False
+    assert required["iterations"][1]["default"] == 0 and required["coarse_to_fine"][1]["default"] is False
     lowpass, _ = FreeInitFrequencyFilter().build(**widget_defaults(FreeInitFrequencyFilter))
     assert lowpass == LowPassFilter()
 

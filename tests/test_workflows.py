@@ -387,11 +387,11 @@ def test_control_value_must_be_a_mode():
 def test_values_outside_ranges_are_named():
     def out_of_range(workflow):
         values = sampler_values(workflow)
-        values[2], values[6], values[7] = 0, 1.5, 0  # steps, denoise, iterations
+        values[2], values[6], values[7] = 0, 1.5, -1  # steps, denoise, iterations
     found = problems_after(out_of_range)
     assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'steps'", "below the minimum 1")
     assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'denoise'", "above the maximum 1.0")
-    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'iterations'", "below the minimum 1")
+    assert_named(found, "node 6 (TemporalNoiseFreeInitSampler) input 'iterations'", "below the minimum 0")
 
 
 def test_values_outside_choice_lists_and_steps_are_named():
@@ -480,7 +480,7 @@ def test_converter_writes_what_the_frontend_queues():
     assert prompt["6"] == {
         "class_type": "TemporalNoiseFreeInitSampler", "_meta": {"title": "FreeInit Sampler"},
         "inputs": {"seed": 1234, "steps": 4, "cfg": 8.0, "sampler_name": "euler", "scheduler": "simple",
-                   "denoise": 1.0, "iterations": 5, "coarse_to_fine": False, "keep_percent": 0.0,
+                   "denoise": 1.0, "iterations": 0, "coarse_to_fine": False, "keep_percent": 0.0,
                    "model": ["1", 0], "positive": ["2", 0], "negative": ["3", 0], "latent_image": ["4", 0],
                    "filter": ["5", 0]}}
     assert prompt["8"]["inputs"] == {"images": ["7", 0], "frame_rate": 8, "loop_count": 0,

@@ -205,7 +205,7 @@ def text_to_video() -> Graph:
     preview = setup.add("PreviewImage", title="Filter: white = kept from the previous pass", height=300)
     graph.link(lowpass, "preview", preview, "images")
     sampling = Column(graph, 1230)
-    sampler = sampling.add("TemporalNoiseFreeInitSampler", SAMPLING)
+    sampler = sampling.add("TemporalNoiseFreeInitSampler", {**SAMPLING, "iterations": 5})
     graph.connect(sampler, model=model, positive=positive, negative=negative, latent_image=latent,
                   filter=(lowpass, "filter"))
     save_freeinit_videos(graph, 1610, checkpoint, sampler, "TemporalNoise/freeinit_t2v", "FreeInit result")
