@@ -32,7 +32,7 @@ class FlowPlan:
     video_steps: int
 
 
-FULL_FLOW_PLAN = FlowPlan(training.FULL_PLAN, image_steps=400, video_steps=400)
+FULL_FLOW_PLAN = FlowPlan(training.FULL_PLAN, image_steps=300, video_steps=300)
 CI_FLOW_PLAN = FlowPlan(training.CI_PLAN, image_steps=200, video_steps=200)
 
 

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=32, help="seeds (videos) per configuration")
     parser.add_argument("--plan", choices=("full", "ci"), default="full",
-                        help="training plan: full, or the reduced test's (half the training)")
+                        help="training plan: full, or the reduced test's (less training)")
     parser.add_argument("--cache", default=None, help="model cache folder")
     parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results"), help="output folder")
     parser.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),

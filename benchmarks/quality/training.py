@@ -36,7 +36,7 @@ DEFAULT_CACHE = Path.home() / ".cache" / "comfyui-temporal-noise" / "quality"
 class TrainingPlan:
     """How long and how to train both models; part of the cache key."""
 
-    image_steps: int = 2000
+    image_steps: int = 1200
     video_steps: int = 800
     image_batch: int = 32  # images per step
     video_batch: int = 4  # videos per step (× 8 frames)
@@ -51,7 +51,7 @@ Objective = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator],
 
 
 FULL_PLAN = TrainingPlan()
-CI_PLAN = TrainingPlan(image_steps=1000, video_steps=400)  # the reduced test's models: half the training
+CI_PLAN = TrainingPlan(image_steps=1000, video_steps=400)  # the reduced test's models: less training
 
 
 @dataclass
