@@ -143,23 +143,31 @@ def test_one_freeinit_pass_is_ksampler_for_every_empty_latent(comfyui: ComfyServ
     torch.testing.assert_close(freeinit, ksampler, atol=1e-4, rtol=1e-4)
 
 
-def test_an_empty_latent_of_another_grid_is_resized_as_ksampler_resizes_it(comfyui: ComfyServer, comfy: ComfyClient,
-                                                                            object_info: dict) -> None:
-    """ComfyUI 0.33+: Empty HunyuanVideo 1.5 Latent (16 pixels per latent pixel) sampled by Wan 2.1 (8) is
-    sampled at twice its size per side by KSampler; FreeInit Sampler and Noise Reinit must do the same.
-    Needs the harness's random-weight Wan 2.1 files."""
-    requires(object_info, "EmptyHunyuanVideo15Latent")
-    if WAN21_UNET not in choices(object_info, "UNETLoader", "unet_name"):
+def wan21_graph(info: dict, empty_latent: dict, seed: int) -> tuple[dict, dict]:
+    """Nodes loading the harness's random-weight Wan 2.1 files with empty prompts and ``empty_latent``, and
+    KSampler's inputs for them (1 euler step, cfg 1); skips when the files were not generated."""
+    if WAN21_UNET not in choices(info, "UNETLoader", "unet_name"):
         pytest.skip(f"no {WAN21_UNET} in this server's diffusion_models (generate the harness's Wan 2.1 files)")
     nodes = {
         "unet": node("UNETLoader", unet_name=WAN21_UNET, weight_dtype="default"),
         "clip": node("CLIPLoader", clip_name=WAN21_TEXT_ENCODER, type="wan"),
         "positive": node("CLIPTextEncode", text="", clip=["clip", 0]),
         "negative": node("CLIPTextEncode", text="", clip=["clip", 0]),
-        "empty": node("EmptyHunyuanVideo15Latent", width=64, height=64, length=5, batch_size=1),
+        "empty": empty_latent,
     }
-    sampling = dict(model=["unet", 0], seed=34, steps=1, cfg=1.0, sampler_name="euler", scheduler="simple",
+    sampling = dict(model=["unet", 0], seed=seed, steps=1, cfg=1.0, sampler_name="euler", scheduler="simple",
                     positive=["positive", 0], negative=["negative", 0], latent_image=["empty", 0], denoise=1.0)
+    return nodes, sampling
+
+
+def test_an_empty_latent_of_another_grid_is_resized_as_ksampler_resizes_it(comfyui: ComfyServer, comfy: ComfyClient,
+                                                                            object_info: dict) -> None:
+    """ComfyUI 0.33+: Empty HunyuanVideo 1.5 Latent (16 pixels per latent pixel) sampled by Wan 2.1 (8) is
+    sampled at twice its size per side by KSampler; FreeInit Sampler and Noise Reinit must do the same.
+    Needs the harness's random-weight Wan 2.1 files."""
+    requires(object_info, "EmptyHunyuanVideo15Latent")
+    nodes, sampling = wan21_graph(object_info, node("EmptyHunyuanVideo15Latent", width=64, height=64, length=5,
+                                                    batch_size=1), seed=34)
     nodes["ksampler"] = node("KSampler", **sampling)
     nodes["freeinit"] = node("TemporalNoiseFreeInitSampler", **sampling, iterations=2, coarse_to_fine=False)
     nodes["sigmas"] = node("BasicScheduler", model=["unet", 0], scheduler="simple", steps=1, denoise=1.0)
@@ -173,6 +181,19 @@ def test_an_empty_latent_of_another_grid_is_resized_as_ksampler_resizes_it(comfy
     assert ksampler.shape == (1, 16, 2, 8, 8)  # 32 → 16 channels, 4x4 → 8x8
     assert saved_latent(comfyui, result, "freeinit_out").shape == ksampler.shape
     assert saved_latent(comfyui, result, "reinit_out").shape == ksampler.shape
+
+
+def test_freeinit_sampler_runs_three_passes_on_a_flow_model_by_default(comfyui: ComfyServer, comfy: ComfyClient,
+                                                                      object_info: dict) -> None:
+    """iterations 0 = the model's default passes: 3 on Wan (CONST, a flow model), where the benchmark found
+    that 5 cost motion (the paper's 5 on SD1.5: test_freeinit_comfyui). Needs the harness's Wan 2.1 files."""
+    nodes, sampling = wan21_graph(object_info, node("EmptyHunyuanLatentVideo", width=64, height=64, length=5,
+                                                    batch_size=1), seed=37)
+    nodes["freeinit"] = node("TemporalNoiseFreeInitSampler", **sampling, iterations=0, coarse_to_fine=False)
+    save_latent(nodes, "every_pass", ["freeinit", 1])
+    result = comfy.run(nodes, RUN_TIMEOUT_S).assert_success()
+    result.assert_progress_complete("freeinit", total=3)
+    assert saved_latent(comfyui, result, "every_pass").shape == (1, 16, 2, 8, 3 * 8)
 
 
 # 3. Nested audio+video latents (LTXVConcatAVLatent wraps any two latents, no model needed).

@@ -51,6 +51,14 @@ def test_freeinit_sampler_replaces_ksampler(comfyui: ComfyServer, comfy: ComfyCl
     assert not torch.allclose(every[..., : SIZE // 8], final)
 
 
+def test_iterations_zero_runs_the_papers_five_passes(comfyui: ComfyServer, comfy: ComfyClient) -> None:
+    """iterations 0 (the default) = the model's default passes: the paper's 5 on this SD1.5 (EPS) model."""
+    graph = freeinit_graph(seed=16, steps=1, iterations=0, coarse_to_fine=False)
+    result = comfy.run(graph.nodes, RUN_TIMEOUT_S).assert_success()
+    result.assert_progress_complete(graphs.SAMPLER, total=5)
+    assert saved_latent(comfyui, result, "every_pass").shape == (FRAMES, 4, SIZE // 8, 5 * SIZE // 8)
+
+
 def test_noise_reinit_reproduces_the_sampler_by_hand(comfyui: ComfyServer, comfy: ComfyClient) -> None:
     """RandomNoise → SamplerCustomAdvanced → Noise Reinit → SamplerCustomAdvanced = FreeInit Sampler, 2 passes."""
     seed, steps = 12, 2
