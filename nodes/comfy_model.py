@@ -19,9 +19,9 @@ KEEP_INPUT = ("FLOAT", {"default": 0.0, "min": 0.0, "max": 50.0, "step": 0.5, "t
     "How much of each pass's result the next pass keeps, in percent (more keeps its layout and motion, less "
     "lets the next pass change more); 0 = the model's default: the paper's start of the schedule on SD-based "
     "models (4-7 %), 30 % on flow models such as Wan, HunyuanVideo and LTX.")})
-# FreeInit Sampler's passes when iterations is 0: the paper's 5 on VP models, 3 on flow models, where every
-# pass at 30 % costs motion (benchmark, full plan: 3 passes keep 85-89 % of the baseline's motion and meet the
-# consistency bar; 5 passes keep 73-79 %, and no level between 15 and 30 % meets both at 5 passes).
+# FreeInit Sampler's passes when iterations is 0: the paper's 5 on VP models, 3 on flow models, where passes at
+# 30 % cost motion (quality benchmark, four trained model sets: 3 passes meet the consistency bar and keep
+# 85-102 % of the baseline's motion; 5 passes keep 73-90 %, and no level from 15 to 30 % meets both on all).
 DEFAULT_PASSES = {"vp": 5, "flow": 3}
 # Below this share of x0 in the re-noised state (SD-based AnimateDiff keeps √ᾱ_999 ≈ 6.8 %), a FreeInit pass
 # barely depends on the previous one: it mostly re-draws the high frequencies.
