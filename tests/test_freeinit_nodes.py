@@ -113,12 +113,12 @@ def test_deterministic_for_a_seed_and_different_across_seeds(fake_comfy):
     assert not torch.allclose(first, other)
 
 
-@pytest.mark.parametrize(("model", "passes"), [(lambda c: c.FakeModel(c.EPS()), 5),
-                                              (lambda c: wan_like(c.CONST()), 3)])
-def test_iterations_zero_runs_the_models_default_passes(fake_comfy, model, passes):
+@pytest.mark.parametrize(("model", "latent", "passes"), [
+    (fake_comfy.FakeModel(fake_comfy.EPS()), torch.zeros(2, 4, 8, 8), 5),
+    (wan_like(fake_comfy.CONST()), torch.zeros(1, 16, 2, 8, 8), 3)], ids=["EPS", "CONST"])
+def test_iterations_zero_runs_the_models_default_passes(fake_comfy, model, latent, passes):
     """0 = the paper's 5 passes on VP models, 3 on flow models (DEFAULT_PASSES, from the benchmark)."""
-    latent = torch.zeros(1, 16, 2, 8, 8) if passes == 3 else torch.zeros(2, 4, 8, 8)
-    _, every = run_sampler(latent, model=model(fake_comfy), iterations=0, steps=2)
+    _, every = run_sampler(latent, model=model, iterations=0, steps=2)
     assert len(fake_comfy.SAMPLE_CALLS) == passes and every["samples"].shape[-1] == 8 * passes
 
 

@@ -81,8 +81,8 @@ class FrechetReference:
 
     d² = ‖μ − μ_r‖² + Tr(Σ + Σ_r − 2(Σ_r^½ Σ Σ_r^½)^½); the eigenvalues of the symmetric Σ_r^½ Σ Σ_r^½ give
     the trace of the root (they equal those of Σ Σ_r), with Σ_r^½ computed once. A small ridge keeps
-    covariances of dead random features non-singular. In torch float64: numpy's OpenBLAS threads, spinning
-    beside torch's, made these small products 15× slower on 2 cores.
+    covariances of dead random features non-singular. In torch float64: in the bootstrap, numpy's OpenBLAS
+    threads spinning beside torch's made these small products about 15× slower on 2 cores.
     """
 
     def __init__(self, features: torch.Tensor) -> None:
